@@ -1,0 +1,86 @@
+import { Option, type Command } from 'commander';
+import { SmeltError, SmeltErrors } from '../core/errors.js';
+import { openSession, type Session } from '../core/session.js';
+import type { CliIo } from './io.js';
+import { Output } from './output.js';
+
+/** Exit codes, as documented in README.md. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_ERROR = 2;
+
+export interface CommonFlags {
+  projectDir?: string;
+  target?: string;
+  vars?: string;
+  threads?: string;
+  debug?: boolean;
+  quiet?: boolean;
+  select?: string[];
+  exclude?: string[];
+  fullRefresh?: boolean;
+  failFast?: boolean;
+}
+
+export interface CliState {
+  io: CliIo;
+  exitCode: number;
+}
+
+export function projectOptions(command: Command): Command {
+  return command
+    .option('--project-dir <dir>', 'folder that holds project.yml (default: this folder or a parent)')
+    .option('-t, --target <name>', 'target from project.yml to use')
+    .option('--vars <yaml>', "override project vars, as YAML or JSON: '{key: value}'")
+    .option('--debug', 'print stack traces and the SQL sent')
+    .option('-q, --quiet', 'print only errors and the summary');
+}
+
+export function selectionOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-s, --select <selectors...>', 'nodes to include (dbt selector syntax)'))
+    .addOption(new Option('--exclude <selectors...>', 'nodes to leave out'));
+}
+
+export function buildOptions(command: Command): Command {
+  return command
+    .option('--threads <n>', 'how many nodes to build at once')
+    .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
+    .option('-x, --fail-fast', 'stop at the first failure');
+}
+
+export function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new SmeltError(`--threads must be a whole number from 1 to 256, not '${value}'`);
+  return n;
+}
+
+export function sessionFor(flags: CommonFlags, state: CliState, output: Output): Session {
+  return openSession({
+    projectDir: flags.projectDir ?? state.io.cwd,
+    target: flags.target,
+    vars: flags.vars,
+    threads: parseThreads(flags.threads),
+    fullRefresh: flags.fullRefresh,
+    env: state.io.env,
+    log: (message) => output.info(message),
+  });
+}
+
+/** Runs a command body; maps errors to messages and exit codes (never a stack trace without --debug). */
+export async function guard(state: CliState, flags: CommonFlags, body: (output: Output) => Promise<number> | number): Promise<void> {
+  const output = new Output(state.io, { debug: flags.debug, quiet: flags.quiet });
+  try {
+    state.exitCode = await body(output);
+  } catch (error) {
+    if (error instanceof SmeltErrors) {
+      for (const e of error.errors) output.error(e);
+      output.io.stderr(`\n${error.errors.length} errors found.\n`);
+      state.exitCode = EXIT_ERROR;
+      return;
+    }
+    output.error(error);
+    state.exitCode = EXIT_ERROR;
+  }
+}

@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { compileTask } from '../core/tasks/compile-task.js';
+import { EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
+
+export function registerCompile(program: Command, state: CliState): void {
+  const command = program
+    .command('compile')
+    .description('render every model and write target/manifest.json and target/compiled/ (no database)')
+    .addHelpText('after', '\nExample:\n  smelt compile\n  smelt compile -s +fact_sales');
+  selectionOptions(projectOptions(command)).action(async (flags: CommonFlags) => {
+    await guard(state, flags, (output) => {
+      const session = sessionFor(flags, state, output);
+      session.compiled.warnings.forEach((w) => output.warn(w));
+      const result = compileTask(session, flags, output);
+      output.info(`Compiled ${result.models} models, ${result.seeds} seeds, ${result.sources} sources and ${result.macros} macros into ${session.project.config['target-path']}/`);
+      return EXIT_OK;
+    });
+  });
+}

@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { SMELT_VERSION } from '../core/version.js';
+import { registerClean } from './clean.js';
+import { EXIT_ERROR, type CliState } from './common.js';
+import { registerCompile } from './compile.js';
+import { registerDebug } from './debug.js';
+import { registerInit } from './init.js';
+import { processIo, type CliIo } from './io.js';
+import { registerLs } from './ls.js';
+import { registerRun } from './run.js';
+
+/** Builds the command tree. One file per command; each stays thin and calls core. */
+export function buildProgram(state: CliState): Command {
+  const program = new Command('smelt')
+    .description('SQL-first data transformation: templated SQL models built in dependency order on DuckDB or PostgreSQL')
+    .version(SMELT_VERSION, '-v, --version')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => state.io.stdout(s), writeErr: (s) => state.io.stderr(s) });
+  registerInit(program, state);
+  registerDebug(program, state);
+  registerCompile(program, state);
+  registerRun(program, state);
+  registerLs(program, state);
+  registerClean(program, state);
+  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => state.io.stdout(s), writeErr: (s) => state.io.stderr(s) });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code (it never calls process.exit, so tests can run it in-process). */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const state: CliState = { io, exitCode: 0 };
+  const program = buildProgram(state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end "with an error" that is not one.
+      return error.exitCode === 0 ? 0 : EXIT_ERROR;
+    }
+    throw error;
+  }
+  return state.exitCode;
+}

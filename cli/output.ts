@@ -1,0 +1,106 @@
+import { SmeltError } from '../core/errors.js';
+import type { Reporter } from '../core/runner/reporter.js';
+import type { NodeResult, RunSummary } from '../core/runner/results.js';
+import type { CliIo } from './io.js';
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
+type Color = keyof typeof CODES;
+
+export interface OutputOptions {
+  quiet?: boolean;
+  debug?: boolean;
+  color?: boolean;
+}
+
+/** Terminal output: colors only on a terminal without NO_COLOR; one line per node; a summary. */
+export class Output implements Reporter {
+  readonly color: boolean;
+
+  constructor(readonly io: CliIo, readonly options: OutputOptions = {}) {
+    this.color = options.color ?? (io.isTty && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb');
+  }
+
+  paint(color: Color, text: string): string {
+    return this.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+  }
+
+  line(text = ''): void {
+    this.io.stdout(`${text}\n`);
+  }
+
+  info(message: string): void {
+    if (!this.options.quiet) this.line(message);
+  }
+
+  debug(message: string): void {
+    if (this.options.debug) this.io.stderr(`${this.paint('gray', message)}\n`);
+  }
+
+  warn(warning: SmeltError | string): void {
+    if (typeof warning === 'string') {
+      this.io.stderr(`${this.paint('yellow', 'warning:')} ${warning}\n`);
+      return;
+    }
+    this.io.stderr(`${this.paint('yellow', 'warning:')} ${formatLocated(warning)}\n`);
+  }
+
+  nodeFinished(index: number, total: number, result: NodeResult): void {
+    if (this.options.quiet && result.status !== 'error' && result.status !== 'fail') return;
+    const counter = `${String(index).padStart(String(total).length)} of ${total}`;
+    const label = STATUS_LABEL[result.status];
+    const status = this.paint(STATUS_COLOR[result.status], label.padEnd(7));
+    const kind = result.materialization.padEnd(11);
+    const name = `${result.name} `.padEnd(40, '.');
+    const rows = result.rowsAffected !== undefined ? `${result.rowsAffected.toLocaleString('en-US')} rows` : '';
+    const seconds = result.status === 'skipped' ? '' : `${result.executionTime.toFixed(2)}s`;
+    this.line(`${counter}  ${status} ${kind} ${name} ${rows.padStart(14)} ${seconds.padStart(7)}`.trimEnd());
+  }
+
+  summary(summary: RunSummary): void {
+    const count = (status: string) => summary.results.filter((r) => r.status === status).length;
+    const parts: string[] = [];
+    const ok = count('success') + count('pass');
+    parts.push(this.paint('green', `${ok} ok`));
+    if (count('warn')) parts.push(this.paint('yellow', `${count('warn')} warned`));
+    if (count('error')) parts.push(this.paint('red', `${count('error')} error${count('error') === 1 ? '' : 's'}`));
+    if (count('fail')) parts.push(this.paint('red', `${count('fail')} failed`));
+    if (count('skipped')) parts.push(this.paint('yellow', `${count('skipped')} skipped`));
+    this.line();
+    this.line(`${summary.success ? this.paint('green', 'Done.') : this.paint('red', 'Finished with errors.')} ${parts.join(', ')} in ${summary.elapsed.toFixed(2)}s`);
+    for (const result of summary.results.filter((r) => r.status === 'error' || r.status === 'fail')) {
+      this.line();
+      this.line(`${this.paint('red', result.status === 'fail' ? 'Failure' : 'Error')} in ${result.resourceType} ${this.paint('bold', result.name)}${result.where ? ` (${result.where})` : ''}`);
+      if (result.message) this.line(`  ${result.message}`);
+      if (result.hint) this.line(`  ${this.paint('cyan', 'hint:')} ${result.hint}`);
+    }
+  }
+
+  /** Prints an error that ended the command. */
+  error(error: unknown): void {
+    if (error instanceof SmeltError) {
+      this.io.stderr(`${this.paint('red', 'error:')} ${formatLocated(error)}\n`);
+      if (error.hint) this.io.stderr(`  ${this.paint('cyan', 'hint:')} ${error.hint}\n`);
+      if (this.options.debug && error.stack) this.io.stderr(`${error.stack}\n`);
+      return;
+    }
+    const err = error as Error;
+    this.io.stderr(`${this.paint('red', 'internal error:')} ${err?.message ?? String(error)}\n`);
+    if (this.options.debug) this.io.stderr(`${err?.stack ?? ''}\n`);
+    else this.io.stderr('  Run again with --debug for the stack trace, and please report it.\n');
+  }
+}
+
+/** "message\n  --> file:line:col (node)". */
+export function formatLocated(error: SmeltError): string {
+  const where = error.where;
+  const node = error.location.node;
+  if (!where && !node) return error.message;
+  return `${error.message}\n  --> ${[where, node ? `(${node})` : ''].filter(Boolean).join(' ')}`;
+}
+
+const STATUS_LABEL: Record<NodeResult['status'], string> = {
+  success: 'OK', error: 'ERROR', skipped: 'SKIP', pass: 'PASS', fail: 'FAIL', warn: 'WARN',
+};
+const STATUS_COLOR: Record<NodeResult['status'], Color> = {
+  success: 'green', error: 'red', skipped: 'yellow', pass: 'green', fail: 'red', warn: 'yellow',
+};

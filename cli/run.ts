@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { runTask } from '../core/tasks/run-task.js';
+import { buildOptions, EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
+
+export function registerRun(program: Command, state: CliState): void {
+  const command = program
+    .command('run')
+    .description('build the selected models in dependency order on the target database')
+    .addHelpText('after', '\nExamples:\n  smelt run\n  smelt run -s +fact_sales --target postgres\n  smelt run -s tag:nightly --exclude dim_dates --threads 8');
+  buildOptions(selectionOptions(projectOptions(command))).action(async (flags: CommonFlags) => {
+    await guard(state, flags, async (output) => {
+      const session = sessionFor(flags, state, output);
+      session.compiled.warnings.forEach((w) => output.warn(w));
+      const summary = await runTask(session, flags, output);
+      return summary.success ? EXIT_OK : EXIT_FAILURE;
+    });
+  });
+}

@@ -1,0 +1,181 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DatabaseError } from '../../errors.js';
+import type { RelationName } from '../../manifest/types.js';
+import {
+  DEFAULT_CAPABILITIES,
+  type Adapter,
+  type Capabilities,
+  type ColumnMeta,
+  type Connection,
+  type DependentView,
+  type ExecuteResult,
+  type RelationInfo,
+  type Row,
+} from '../adapter.js';
+import { Dialect } from '../dialect.js';
+
+export interface DuckdbAdapterOptions {
+  /** Absolute path of the database file, or ':memory:'. */
+  path: string;
+  threads: number;
+}
+
+/** DuckDB embedded in this process: one instance, one connection per thread. */
+export class DuckdbAdapter implements Adapter {
+  readonly type = 'duckdb';
+  readonly dialect = new Dialect('duckdb');
+  // DuckDB views bind by name at query time: dropping a table never drops the views on it.
+  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, merge: true };
+  private instance: DuckDBInstance | undefined;
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly all: DuckDBConnection[] = [];
+
+  constructor(private readonly options: DuckdbAdapterOptions) {}
+
+  static resolvePath(projectRoot: string, path: string): string {
+    return path === ':memory:' || isAbsolute(path) ? path : resolve(projectRoot, path);
+  }
+
+  async open(): Promise<void> {
+    if (this.instance) return;
+    const { path } = this.options;
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw new DatabaseError(`Cannot create the folder for the DuckDB file ${path}: ${(error as Error).message}`, {}, 'Check the target path and its permissions.');
+      }
+    }
+    try {
+      this.instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, this.options.threads)) });
+    } catch (error) {
+      throw translateOpenError(error, path);
+    }
+  }
+
+  async acquire(): Promise<Connection> {
+    if (!this.instance) await this.open();
+    const raw = this.idle.pop() ?? (await this.connect());
+    return new DuckdbConnection(raw, () => {
+      this.idle.push(raw);
+    });
+  }
+
+  private async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance!.connect();
+    this.all.push(connection);
+    return connection;
+  }
+
+  async getRelation(connection: Connection, relation: RelationName): Promise<RelationInfo | undefined> {
+    const rows = await connection.query<{ table_type: string }>(
+      `select table_type from information_schema.tables where table_schema = $1 and table_name = $2 ${relation.database ? 'and table_catalog = $3' : ''}`,
+      relation.database ? [relation.schema, relation.identifier, relation.database] : [relation.schema, relation.identifier],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { ...relation, type: row.table_type === 'VIEW' ? 'view' : 'table' };
+  }
+
+  async listRelations(connection: Connection, schema: string): Promise<RelationInfo[]> {
+    const rows = await connection.query<{ table_name: string; table_type: string }>(
+      'select table_name, table_type from information_schema.tables where table_schema = $1 order by table_name',
+      [schema],
+    );
+    return rows.map((r) => ({ schema, identifier: r.table_name, type: r.table_type === 'VIEW' ? 'view' : 'table' }));
+  }
+
+  async getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]> {
+    const rows = await connection.query<{ column_name: string; data_type: string }>(
+      'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+      [relation.schema, relation.identifier],
+    );
+    return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
+  }
+
+  async dependentViews(): Promise<DependentView[]> {
+    return [];
+  }
+
+  async describe(connection: Connection): Promise<string> {
+    const [row] = await connection.query<{ v: string }>('select version() as v');
+    return `DuckDB ${row?.v ?? '?'} (${this.options.path})`;
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.all) connection.closeSync();
+    this.all.length = 0;
+    this.idle.length = 0;
+    this.instance?.closeSync();
+    this.instance = undefined;
+  }
+}
+
+class DuckdbConnection implements Connection {
+  private released = false;
+
+  constructor(private readonly raw: DuckDBConnection, private readonly onRelease: () => void) {}
+
+  async execute(sql: string): Promise<ExecuteResult> {
+    try {
+      const result = await this.raw.runAndReadAll(sql);
+      // CREATE TABLE AS and INSERT answer with a single "Count" column.
+      if (result.columnCount === 1 && result.columnNames()[0] === 'Count' && result.currentRowCount === 1) {
+        return { rowsAffected: Number(result.getRows()[0]![0]) };
+      }
+      return {};
+    } catch (error) {
+      throw translateError(error, sql);
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    try {
+      const result = params.length > 0 ? await this.raw.runAndReadAll(sql, params as never) : await this.raw.runAndReadAll(sql);
+      return result.getRowObjectsJS() as T[];
+    } catch (error) {
+      throw translateError(error, sql);
+    }
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.execute('begin transaction');
+    try {
+      const value = await fn();
+      await this.execute('commit');
+      return value;
+    } catch (error) {
+      await this.raw.run('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease();
+  }
+}
+
+function translateError(error: unknown, sql: string): DatabaseError {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = /LINE (\d+):/.exec(message);
+  const first = message.split('\n')[0] ?? message;
+  const err = new DatabaseError(first, line ? { line: Number(line[1]) } : {}, undefined, { cause: error });
+  (err as DatabaseError & { sql?: string }).sql = sql;
+  return err;
+}
+
+function translateOpenError(error: unknown, path: string): DatabaseError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/lock/i.test(message)) {
+    const holder = /PID (\d+)/.exec(message);
+    return new DatabaseError(`The DuckDB file ${path} is in use by another process${holder ? ` (pid ${holder[1]})` : ''}`, {}, 'Wait for the other smelt (or DuckDB client) to finish, or stop it.');
+  }
+  if (/read-only|Permission denied|permission/i.test(message)) {
+    return new DatabaseError(`Cannot open the DuckDB file ${path} for writing: ${message.split('\n')[0]}`, {}, 'Check the file permissions.');
+  }
+  return new DatabaseError(`Cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`, {}, 'Check the target path in project.yml.');
+}

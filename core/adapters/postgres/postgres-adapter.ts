@@ -1,0 +1,216 @@
+import pg from 'pg';
+import { DatabaseError } from '../../errors.js';
+import type { RelationName } from '../../manifest/types.js';
+import {
+  DEFAULT_CAPABILITIES,
+  type Adapter,
+  type Capabilities,
+  type ColumnMeta,
+  type Connection,
+  type DependentView,
+  type ExecuteResult,
+  type RelationInfo,
+  type Row,
+} from '../adapter.js';
+import { Dialect } from '../dialect.js';
+
+export interface PostgresAdapterOptions {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  threads: number;
+  connectTimeoutSeconds?: number;
+  sslmode?: string;
+}
+
+// Return numeric, bigint and dates as JS values smelt can print and compare, not strings.
+pg.types.setTypeParser(20, (v) => Number(v)); // int8
+pg.types.setTypeParser(1700, (v) => Number(v)); // numeric
+
+/** PostgreSQL through a pg pool sized to --threads. */
+export class PostgresAdapter implements Adapter {
+  readonly type = 'postgres';
+  readonly dialect = new Dialect('postgres');
+  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, dropCascadesDependentViews: true, merge: true };
+  private pool: pg.Pool | undefined;
+
+  constructor(private readonly options: PostgresAdapterOptions) {}
+
+  get where(): string {
+    return `${this.options.user}@${this.options.host}:${this.options.port}/${this.options.database}`;
+  }
+
+  async open(): Promise<void> {
+    if (this.pool) return;
+    this.pool = new pg.Pool({
+      host: this.options.host,
+      port: this.options.port,
+      user: this.options.user,
+      password: this.options.password,
+      database: this.options.database,
+      max: Math.max(1, this.options.threads) + 1,
+      connectionTimeoutMillis: (this.options.connectTimeoutSeconds ?? 10) * 1000,
+      ...(this.options.sslmode && this.options.sslmode !== 'disable' ? { ssl: { rejectUnauthorized: this.options.sslmode === 'verify-full' } } : {}),
+      application_name: 'smelt',
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    this.pool.on('error', () => undefined);
+    const connection = await this.acquire();
+    await connection.release();
+  }
+
+  async acquire(): Promise<Connection> {
+    if (!this.pool) await this.open();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool!.connect();
+    } catch (error) {
+      throw translateConnectError(error, this.where);
+    }
+    return new PostgresConnection(client);
+  }
+
+  async getRelation(connection: Connection, relation: RelationName): Promise<RelationInfo | undefined> {
+    const rows = await connection.query<{ relkind: string }>(
+      `select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relname = $2 and c.relkind in ('r', 'v', 'm', 'p', 'f')`,
+      [relation.schema, relation.identifier],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { ...relation, type: row.relkind === 'v' ? 'view' : 'table' };
+  }
+
+  async listRelations(connection: Connection, schema: string): Promise<RelationInfo[]> {
+    const rows = await connection.query<{ relname: string; relkind: string }>(
+      `select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relkind in ('r', 'v', 'm', 'p', 'f') order by c.relname`,
+      [schema],
+    );
+    return rows.map((r) => ({ schema, identifier: r.relname, type: r.relkind === 'v' ? 'view' : 'table' }));
+  }
+
+  async getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]> {
+    const rows = await connection.query<{ column_name: string; data_type: string }>(
+      `select a.attname as column_name, format_type(a.atttypid, a.atttypmod) as data_type
+         from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+      [relation.schema, relation.identifier],
+    );
+    return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
+  }
+
+  /**
+   * Views built on a relation, deepest last. Definitions are read with an empty search path so
+   * every name in them is schema-qualified and they can be recreated as they were.
+   */
+  async dependentViews(connection: Connection, relation: RelationName): Promise<DependentView[]> {
+    const [current] = await connection.query<{ path: string }>(`select current_setting('search_path') as path`);
+    await connection.query(`select set_config('search_path', 'pg_catalog', true)`);
+    try {
+      return await connection.query<DependentView & Row>(
+        `with recursive target as (
+           select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2
+         ), deps(oid, depth) as (
+           select distinct r.ev_class, 1 from pg_depend d join pg_rewrite r on r.oid = d.objid
+            where d.classid = 'pg_rewrite'::regclass and d.refobjid = (select oid from target) and r.ev_class <> d.refobjid
+           union all
+           select r.ev_class, deps.depth + 1 from deps join pg_depend d on d.refobjid = deps.oid join pg_rewrite r on r.oid = d.objid
+            where d.classid = 'pg_rewrite'::regclass and r.ev_class <> d.refobjid and deps.depth < 64
+         )
+         select n.nspname as schema, c.relname as name, pg_get_viewdef(c.oid) as definition
+           from (select oid, max(depth) as depth from deps group by oid) d
+           join pg_class c on c.oid = d.oid join pg_namespace n on n.oid = c.relnamespace
+          where c.relkind = 'v'
+          order by d.depth, n.nspname, c.relname`,
+        [relation.schema, relation.identifier],
+      );
+    } finally {
+      await connection.query(`select set_config('search_path', $1, true)`, [current?.path ?? 'public']);
+    }
+  }
+
+  async describe(connection: Connection): Promise<string> {
+    const [row] = await connection.query<{ v: string }>('select version() as v');
+    return `${row?.v ?? 'PostgreSQL'} (${this.where})`;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+}
+
+class PostgresConnection implements Connection {
+  private released = false;
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async execute(sql: string): Promise<ExecuteResult> {
+    try {
+      const result = await this.client.query(sql);
+      const last = Array.isArray(result) ? result[result.length - 1] : result;
+      return last?.rowCount !== null && last?.rowCount !== undefined && last.command !== 'CREATE' ? { rowsAffected: last.rowCount } : {};
+    } catch (error) {
+      throw translateError(error, sql);
+    }
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    try {
+      const result = await this.client.query(sql, params as unknown[]);
+      return result.rows as T[];
+    } catch (error) {
+      throw translateError(error, sql);
+    }
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.execute('begin');
+    try {
+      const value = await fn();
+      await this.execute('commit');
+      return value;
+    } catch (error) {
+      await this.client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.client.release();
+  }
+}
+
+function translateError(error: unknown, sql: string): DatabaseError {
+  const e = error as { message?: string; position?: string; hint?: string; detail?: string; code?: string };
+  const message = e.message ?? String(error);
+  let location = {};
+  if (e.position) {
+    const offset = Number(e.position) - 1;
+    const before = sql.slice(0, offset);
+    const line = before.split('\n').length;
+    location = { line, column: offset - before.lastIndexOf('\n') };
+  }
+  const err = new DatabaseError(`${message}${e.detail ? ` (${e.detail})` : ''}`, location, e.hint, { cause: error });
+  (err as DatabaseError & { sql?: string }).sql = sql;
+  return err;
+}
+
+function translateConnectError(error: unknown, where: string): DatabaseError {
+  const e = error as { code?: string; message?: string };
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || /timeout/i.test(e.message ?? '')) {
+    return new DatabaseError(`Cannot reach PostgreSQL at ${where}: ${e.message ?? e.code}`, {}, 'Check that the server is running and the host/port in the target (or PGHOST/PGPORT) are right.');
+  }
+  if (e.code === '28P01' || e.code === '28000') {
+    return new DatabaseError(`PostgreSQL refused the login for ${where}: ${e.message}`, {}, 'Check the user and password of the target (or PGUSER/PGPASSWORD).');
+  }
+  if (e.code === '3D000') {
+    return new DatabaseError(`PostgreSQL has no database for ${where}: ${e.message}`, {}, 'Create the database or fix the target\'s database name.');
+  }
+  return new DatabaseError(`Cannot connect to PostgreSQL at ${where}: ${e.message ?? String(error)}`);
+}

@@ -1,0 +1,119 @@
+/**
+ * Every error a user can cause is a SmeltError: it carries where it happened (file, line,
+ * column, node) and a hint. The CLI prints these without a stack trace and maps the kind to
+ * an exit code; anything that is not a SmeltError is a bug and is printed in full.
+ */
+export interface ErrorLocation {
+  /** Path relative to the project root, as the user would type it. */
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Unique id or name of the node (model, seed, test ...) the error belongs to. */
+  node?: string;
+}
+
+export type ErrorKind = 'config' | 'compile' | 'dependency' | 'database' | 'test' | 'usage' | 'runtime';
+
+export class SmeltError extends Error {
+  readonly kind: ErrorKind = 'runtime';
+  readonly location: ErrorLocation;
+  readonly hint?: string;
+
+  constructor(message: string, location: ErrorLocation = {}, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.location = location;
+    this.hint = hint;
+  }
+
+  /** "file:line:col" (as much as is known), for messages and editors. */
+  get where(): string {
+    const { file, line, column } = this.location;
+    if (!file) return '';
+    return [file, line, line !== undefined ? column : undefined].filter((p) => p !== undefined).join(':');
+  }
+
+  /** A copy carrying more location detail (fields already set win). */
+  withLocation(extra: ErrorLocation): this {
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    Object.assign(copy, this, { location: { ...extra, ...stripUndefined(this.location) } });
+    copy.message = this.message;
+    copy.stack = this.stack;
+    return copy;
+  }
+}
+
+/** project.yml, YAML properties, targets, vars. */
+export class ConfigError extends SmeltError {
+  override readonly kind = 'config';
+}
+
+/** Template syntax and render errors, undefined macros and vars. */
+export class CompileError extends SmeltError {
+  override readonly kind = 'compile';
+}
+
+/** Unknown refs and sources, cycles, duplicate names. */
+export class DependencyError extends SmeltError {
+  override readonly kind = 'dependency';
+}
+
+/** Anything the database said no to, or could not be reached. */
+export class DatabaseError extends SmeltError {
+  override readonly kind = 'database';
+}
+
+/** Bad flags or selectors. */
+export class UsageError extends SmeltError {
+  override readonly kind = 'usage';
+}
+
+/** Several errors found in one pass (compile collects them all instead of stopping at the first). */
+export class SmeltErrors extends Error {
+  readonly errors: SmeltError[];
+  constructor(errors: SmeltError[]) {
+    super(`${errors.length} error${errors.length === 1 ? '' : 's'} found`);
+    this.name = 'SmeltErrors';
+    this.errors = errors;
+  }
+}
+
+/** Collects errors across a pass; throws them together at the end. */
+export class ErrorCollector {
+  readonly errors: SmeltError[] = [];
+  readonly warnings: SmeltError[] = [];
+
+  add(error: SmeltError): void {
+    this.errors.push(error);
+  }
+
+  warn(warning: SmeltError): void {
+    this.warnings.push(warning);
+  }
+
+  /** Runs fn; a SmeltError it throws is collected instead of escaping. */
+  attempt<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof SmeltError) {
+        this.add(error);
+        return undefined;
+      }
+      if (error instanceof SmeltErrors) {
+        this.errors.push(...error.errors);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.errors.length === 1) throw this.errors[0];
+    if (this.errors.length > 1) throw new SmeltErrors(this.errors);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,430 @@
+import { basename } from 'node:path';
+import { CompileError, ConfigError, DependencyError, ErrorCollector, type SmeltError } from '../errors.js';
+import { Dag } from '../graph/dag.js';
+import { folderConfigFor, mergeConfig } from '../project/folder-config.js';
+import type { Project, ProjectSourceFile } from '../project/load-project.js';
+import type { ColumnProperties, ModelProperties, SourceProperties } from '../project/schemas.js';
+import type { YamlFile } from '../project/yaml-file.js';
+import { TemplateContext, type NodeHooks, type RunContext } from '../template/context.js';
+import { TemplateEnvironment } from '../template/environment.js';
+import { cteName, inlineCtes, type Cte } from '../template/inline-ctes.js';
+import { TemplateRelation } from '../template/relation.js';
+import { sha256 } from '../util/hash.js';
+import { didYouMean } from '../util/suggest.js';
+import type { ColumnInfo, CompiledNode, Manifest, Materialization, NodeConfig, RelationName, SourceNode } from './types.js';
+
+export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'ephemeral', 'incremental'];
+
+export interface CompileOptions {
+  project: Project;
+  run: RunContext;
+  targetName: string;
+  smeltVersion: string;
+}
+
+export interface CompileResult {
+  manifest: Manifest;
+  dag: Dag;
+  warnings: SmeltError[];
+  /** The template layer, kept for later renders (incremental runs, hooks, --inline). */
+  templates: CompiledTemplates;
+}
+
+/** Lets later stages render more SQL with the same macros and context. */
+export interface CompiledTemplates {
+  context: TemplateContext;
+  environment: TemplateEnvironment;
+  /** Renders a node's SQL again (for is_incremental() at run time). */
+  renderNode(node: CompiledNode, options: { isIncremental: boolean }): string;
+}
+
+interface Candidate {
+  name: string;
+  uniqueId: string;
+  resourceType: 'model' | 'seed';
+  file: ProjectSourceFile;
+  folders: string[];
+  config: Record<string, unknown>;
+  properties?: { value: ModelProperties; yaml: YamlFile; index: number; key: string };
+  refs: string[];
+  sources: string[];
+}
+
+/**
+ * load -> render -> graph -> manifest. Renders every model twice: once to learn its config and
+ * dependencies (refs resolve to placeholders), once with every relation's final name. Problems
+ * are collected across all files and thrown together.
+ */
+export function compileProject(options: CompileOptions): CompileResult {
+  const { project, run } = options;
+  const errors = new ErrorCollector();
+  project.warnings.forEach((w) => errors.warn(w));
+
+  const environment = new TemplateEnvironment(project.name);
+  environment.loadMacros(project.macros, errors);
+  const context = new TemplateContext(environment, run);
+
+  const sources = collectSources(project, run, errors);
+  const candidates = collectCandidates(project, errors);
+  attachProperties(project, candidates, errors);
+
+  // Pass 1: config and dependencies.
+  for (const candidate of candidates.values()) {
+    if (candidate.resourceType !== 'model') continue;
+    errors.attempt(() => {
+      const hooks = parseHooks(candidate, candidates, sources, run);
+      context.renderNode(candidate.file, hooks, candidate.uniqueId);
+    });
+  }
+
+  // Relations, now that every config() call has been seen.
+  const relations = new Map<string, RelationName>();
+  for (const candidate of candidates.values()) {
+    const config = candidate.config;
+    if (config.enabled === false) continue;
+    errors.attempt(() => {
+      if (candidate.resourceType === 'model') {
+        const materialized = (config.materialized ?? 'view') as string;
+        if (!MATERIALIZATIONS.includes(materialized as Materialization)) {
+          throw new ConfigError(`Unknown materialization '${materialized}'`, { file: candidate.file.path, node: candidate.uniqueId }, `Use one of: ${MATERIALIZATIONS.join(', ')}.`);
+        }
+      }
+      relations.set(candidate.uniqueId, {
+        ...(typeof config.database === 'string' ? { database: config.database } : {}),
+        schema: schemaFor(candidate, environment, context, run),
+        identifier: typeof config.alias === 'string' ? config.alias : candidate.name,
+      });
+    });
+  }
+
+  // Pass 2: final SQL.
+  const nodes: Record<string, CompiledNode> = {};
+  const rendered = new Map<string, string>();
+  for (const candidate of candidates.values()) {
+    if (candidate.config.enabled === false) continue;
+    const relation = relations.get(candidate.uniqueId);
+    if (!relation) continue;
+    errors.attempt(() => {
+      const node = toNode(candidate, relation, run.target.schema);
+      if (candidate.resourceType === 'model') {
+        const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
+        rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId));
+      }
+      nodes[node.uniqueId] = node;
+    });
+  }
+
+  const parentMap: Record<string, string[]> = {};
+  for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
+  for (const source of Object.values(sources)) parentMap[source.uniqueId] = [];
+  const dag = Dag.fromParentMap(parentMap);
+  let order: string[] = [];
+  errors.attempt(() => {
+    order = dag.topologicalOrder();
+  });
+  errors.throwIfAny();
+
+  for (const id of order) {
+    const node = nodes[id];
+    if (!node || !rendered.has(id)) continue;
+    node.compiledSql = inlineCtes(rendered.get(id)!, ephemeralCtes(id, nodes, rendered, dag));
+  }
+
+  const childMap: Record<string, string[]> = {};
+  for (const id of Object.keys(parentMap)) childMap[id] = [];
+  for (const [child, parents] of Object.entries(parentMap)) for (const parent of parents) childMap[parent]?.push(child);
+
+  const manifest: Manifest = {
+    metadata: {
+      smeltVersion: options.smeltVersion,
+      generatedAt: new Date().toISOString(),
+      projectName: project.name,
+      targetName: options.targetName,
+      adapterType: run.target.type,
+      invocationId: run.invocationId,
+    },
+    nodes,
+    sources,
+    macros: Object.fromEntries([...environment.macros.values()].map((m) => [m.uniqueId, m])),
+    parentMap,
+    childMap,
+  };
+
+  const templates: CompiledTemplates = {
+    context,
+    environment,
+    renderNode(node, { isIncremental }) {
+      const candidate = candidates.get(node.uniqueId)!;
+      const hooks = compileHooks(candidate, node, candidates, relations, sources, run, isIncremental);
+      return inlineCtes(context.renderNode(candidate.file, hooks, node.uniqueId), ephemeralCtes(node.uniqueId, nodes, rendered, dag));
+    },
+  };
+  return { manifest, dag, warnings: errors.warnings, templates };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function collectCandidates(project: Project, errors: ErrorCollector): Map<string, Candidate> {
+  const byName = new Map<string, Candidate>();
+  const byId = new Map<string, Candidate>();
+  const add = (candidate: Candidate): void => {
+    const existing = byName.get(candidate.name);
+    if (existing) {
+      errors.add(new DependencyError(
+        `Two ${candidate.resourceType === existing.resourceType ? `${candidate.resourceType}s` : 'nodes'} are named '${candidate.name}': ${existing.file.path} and ${candidate.file.path}`,
+        { file: candidate.file.path, line: 1, node: candidate.uniqueId },
+        'Node names must be unique across folders: rename one file (or set an alias in its config).',
+      ));
+      return;
+    }
+    byName.set(candidate.name, candidate);
+    byId.set(candidate.uniqueId, candidate);
+  };
+  const folderParts = (path: string, roots: readonly string[]): string[] => {
+    const root = roots.find((r) => path.startsWith(`${r.replace(/\/$/, '')}/`));
+    const rest = root ? path.slice(root.replace(/\/$/, '').length + 1) : path;
+    return rest.split('/').slice(0, -1);
+  };
+  for (const file of project.models) {
+    const name = basename(file.path, '.sql');
+    const folders = folderParts(file.path, project.config['model-paths']);
+    add({
+      name,
+      uniqueId: `model.${project.name}.${name}`,
+      resourceType: 'model',
+      file,
+      folders,
+      config: folderConfigFor(project.config.models, project.name, folders),
+      refs: [],
+      sources: [],
+    });
+  }
+  for (const path of project.seeds) {
+    const name = basename(path, '.csv');
+    const folders = folderParts(path, project.config['seed-paths']);
+    add({
+      name,
+      uniqueId: `seed.${project.name}.${name}`,
+      resourceType: 'seed',
+      file: { path, text: '' },
+      folders,
+      config: { ...folderConfigFor(project.config.seeds, project.name, folders), materialized: 'seed' },
+      refs: [],
+      sources: [],
+    });
+  }
+  return byId;
+}
+
+function attachProperties(project: Project, candidates: Map<string, Candidate>, errors: ErrorCollector): void {
+  const byName = new Map([...candidates.values()].map((c) => [`${c.resourceType}:${c.name}`, c]));
+  for (const { yaml, value } of project.properties) {
+    for (const key of ['models', 'seeds'] as const) {
+      const type = key === 'models' ? 'model' : 'seed';
+      (value[key] ?? []).forEach((props, index) => {
+        const candidate = byName.get(`${type}:${props.name}`);
+        const line = yaml.lineOf([key, index, 'name']);
+        if (!candidate) {
+          errors.warn(new ConfigError(`${yaml.path} describes ${type} '${props.name}', which does not exist`, { file: yaml.path, line }, didYouMean(props.name, [...candidates.values()].filter((c) => c.resourceType === type).map((c) => c.name))));
+          return;
+        }
+        if (candidate.properties) {
+          errors.add(new ConfigError(`${type} '${props.name}' is described twice: in ${candidate.properties.yaml.path} and ${yaml.path}`, { file: yaml.path, line, node: candidate.uniqueId }, 'Keep one entry per node.'));
+          return;
+        }
+        candidate.properties = { value: props, yaml, index, key };
+        candidate.config = mergeConfig(candidate.config, { ...props.config, ...(props.tags ? { tags: props.tags } : {}) });
+      });
+    }
+  }
+}
+
+function collectSources(project: Project, run: RunContext, errors: ErrorCollector): Record<string, SourceNode> {
+  const sources: Record<string, SourceNode> = {};
+  for (const { yaml, value } of project.properties) {
+    (value.sources ?? []).forEach((source: SourceProperties, sourceIndex) => {
+      source.tables.forEach((table, tableIndex) => {
+        const uniqueId = `source.${project.name}.${source.name}.${table.name}`;
+        const line = yaml.lineOf(['sources', sourceIndex, 'tables', tableIndex, 'name']);
+        if (sources[uniqueId]) {
+          errors.add(new ConfigError(`Source '${source.name}.${table.name}' is declared twice`, { file: yaml.path, line }, 'Declare each source table once.'));
+          return;
+        }
+        const tags = [...(source.tags ?? []), ...(table.tags ?? [])];
+        sources[uniqueId] = {
+          uniqueId,
+          resourceType: 'source',
+          name: table.name,
+          sourceName: source.name,
+          packageName: project.name,
+          path: yaml.path,
+          patchPath: yaml.path,
+          fqn: [project.name, source.name, table.name],
+          description: table.description ?? '',
+          tags,
+          columns: toColumns(table.columns),
+          meta: { ...source.meta, ...table.meta },
+          relation: {
+            ...(source.database ? { database: source.database } : {}),
+            schema: source.schema ?? source.name,
+            identifier: table.identifier ?? table.name,
+          },
+          ...(source.loader ? { loader: source.loader } : {}),
+          ...(table.loaded_at_field ?? source.loaded_at_field ? { loadedAtField: table.loaded_at_field ?? source.loaded_at_field } : {}),
+          config: { enabled: true, tags, ...source.config, ...table.config, ...(table.cdc !== undefined ? { cdc: table.cdc } : {}) },
+        };
+      });
+    });
+  }
+  void run;
+  return sources;
+}
+
+function parseHooks(candidate: Candidate, candidates: Map<string, Candidate>, sources: Record<string, SourceNode>, run: RunContext): NodeHooks {
+  const placeholder = (identifier: string): TemplateRelation => new TemplateRelation({ schema: run.target.schema, identifier }, run.quote);
+  candidate.refs = [];
+  candidate.sources = [];
+  return {
+    nodeName: candidate.name,
+    ref: (name) => {
+      const target = findRefTarget(name, candidate, candidates);
+      if (!candidate.refs.includes(target.uniqueId)) candidate.refs.push(target.uniqueId);
+      return placeholder(name);
+    },
+    source: (sourceName, tableName) => {
+      const source = findSource(sourceName, tableName, sources);
+      if (!candidate.sources.includes(source.uniqueId)) candidate.sources.push(source.uniqueId);
+      return new TemplateRelation(source.relation, run.quote);
+    },
+    setConfig: (values) => {
+      candidate.config = mergeConfig(candidate.config, values);
+    },
+    getConfig: (key) => candidate.config[key],
+    this: placeholder(candidate.name),
+    isIncremental: () => false,
+    model: { name: candidate.name, unique_id: candidate.uniqueId, resource_type: candidate.resourceType, path: candidate.file.path, config: candidate.config },
+  };
+}
+
+function compileHooks(
+  candidate: Candidate,
+  node: CompiledNode,
+  candidates: Map<string, Candidate>,
+  relations: Map<string, RelationName>,
+  sources: Record<string, SourceNode>,
+  run: RunContext,
+  isIncremental: boolean,
+): NodeHooks {
+  const relationOf = (target: Candidate): TemplateRelation => {
+    const isEphemeral = target.resourceType === 'model' && target.config.materialized === 'ephemeral';
+    return new TemplateRelation(relations.get(target.uniqueId)!, run.quote, isEphemeral ? cteName(target.name) : undefined);
+  };
+  return {
+    nodeName: candidate.name,
+    ref: (name) => relationOf(findRefTarget(name, candidate, candidates)),
+    source: (sourceName, tableName) => new TemplateRelation(findSource(sourceName, tableName, sources).relation, run.quote),
+    // config() was already recorded in pass 1; a second call must not double-append tags.
+    setConfig: () => undefined,
+    getConfig: (key) => node.config[key],
+    this: new TemplateRelation(node.relation, run.quote),
+    isIncremental: () => isIncremental,
+    model: { name: node.name, unique_id: node.uniqueId, resource_type: node.resourceType, path: node.path, config: node.config, schema: node.relation.schema, alias: node.relation.identifier },
+  };
+}
+
+function findRefTarget(name: string, from: Candidate, candidates: Map<string, Candidate>): Candidate {
+  for (const candidate of candidates.values()) {
+    if (candidate.name === name) {
+      if (candidate.config.enabled === false) {
+        throw new DependencyError(`ref('${name}'): '${name}' is disabled`, { node: from.uniqueId }, `Enable ${name} or remove the ref.`);
+      }
+      return candidate;
+    }
+  }
+  throw new DependencyError(`ref('${name}'): no model or seed named '${name}'`, { node: from.uniqueId }, didYouMean(name, [...candidates.values()].map((c) => c.name)) ?? 'Check the name against the files under models/ and seeds/.');
+}
+
+function findSource(sourceName: string, tableName: string, sources: Record<string, SourceNode>): SourceNode {
+  const match = Object.values(sources).find((s) => s.sourceName === sourceName && s.name === tableName);
+  if (match) return match;
+  const all = Object.values(sources).map((s) => `${s.sourceName}.${s.name}`);
+  throw new DependencyError(
+    `source('${sourceName}', '${tableName}'): no such source table`,
+    {},
+    didYouMean(`${sourceName}.${tableName}`, all) ?? (all.length ? `Declared sources: ${all.slice(0, 10).join(', ')}.` : 'Declare it under sources: in a YAML file beside the models.'),
+  );
+}
+
+/** dbt's rule: no custom schema -> the target's schema; custom schema -> `<target>_<custom>`; a `generate_schema_name` macro overrides it. */
+function schemaFor(candidate: Candidate, environment: TemplateEnvironment, context: TemplateContext, run: RunContext): string {
+  const custom = typeof candidate.config.schema === 'string' ? candidate.config.schema : null;
+  if (environment.macros.has('generate_schema_name')) {
+    const macro = environment.globals.generate_schema_name as (...args: unknown[]) => unknown;
+    const value = String(macro(custom, { name: candidate.name, unique_id: candidate.uniqueId, config: candidate.config, path: candidate.file.path })).trim();
+    if (!value) throw new CompileError(`generate_schema_name returned an empty schema for '${candidate.name}'`, { file: environment.macros.get('generate_schema_name')!.path, node: candidate.uniqueId });
+    return value;
+  }
+  void context;
+  return custom ? `${run.target.schema}_${custom.trim()}` : run.target.schema;
+}
+
+function toColumns(columns: ColumnProperties[] | undefined): Record<string, ColumnInfo> {
+  const result: Record<string, ColumnInfo> = {};
+  for (const column of columns ?? []) {
+    result[column.name] = {
+      name: column.name,
+      description: column.description ?? '',
+      ...(column.data_type ? { data_type: column.data_type } : {}),
+      tags: column.tags ?? [],
+      meta: column.meta ?? {},
+    };
+  }
+  return result;
+}
+
+function toNode(candidate: Candidate, relation: RelationName, targetSchema: string): CompiledNode {
+  const raw = candidate.config;
+  const props = candidate.properties?.value;
+  const config: NodeConfig = {
+    ...raw,
+    materialized: (raw.materialized ?? 'view') as Materialization,
+    enabled: raw.enabled !== false,
+    tags: (raw.tags as string[] | undefined) ?? [],
+  };
+  void targetSchema;
+  return {
+    uniqueId: candidate.uniqueId,
+    resourceType: candidate.resourceType,
+    name: candidate.name,
+    packageName: candidate.uniqueId.split('.')[1]!,
+    path: candidate.file.path,
+    fqn: [candidate.uniqueId.split('.')[1]!, ...candidate.folders, candidate.name],
+    description: props?.description ?? '',
+    tags: config.tags,
+    columns: toColumns(props?.columns),
+    meta: { ...(props?.meta ?? {}), ...((raw.meta as Record<string, unknown> | undefined) ?? {}) },
+    ...(candidate.properties ? { patchPath: candidate.properties.yaml.path } : {}),
+    config,
+    relation,
+    rawSql: candidate.file.text,
+    compiledSql: '',
+    dependsOn: { nodes: [...candidate.refs, ...candidate.sources], macros: [] },
+    checksum: sha256(candidate.file.text),
+    startLine: 1,
+  };
+}
+
+/** The ephemeral models a node reads, directly or through other ephemerals, in build order. */
+function ephemeralCtes(id: string, nodes: Record<string, CompiledNode>, rendered: Map<string, string>, dag: Dag): Cte[] {
+  const ordered: string[] = [];
+  const visit = (nodeId: string): void => {
+    for (const parent of dag.parents(nodeId).sort()) {
+      const node = nodes[parent];
+      if (node?.config.materialized !== 'ephemeral' || ordered.includes(parent)) continue;
+      visit(parent);
+      if (!ordered.includes(parent)) ordered.push(parent);
+    }
+  };
+  visit(id);
+  return ordered.map((parent) => ({ name: cteName(nodes[parent]!.name), sql: rendered.get(parent)! }));
+}

@@ -1,0 +1,21 @@
+import { UsageError } from '../errors.js';
+import type { CompiledNode } from '../manifest/types.js';
+import type { Materialization } from './materialization.js';
+import { TableMaterialization } from './table.js';
+import { ViewMaterialization } from './view.js';
+
+const STRATEGIES: Record<string, Materialization> = {
+  table: new TableMaterialization(),
+  view: new ViewMaterialization(),
+};
+
+/** Picks the strategy from the node's `materialized` config. Ephemeral models are never built. */
+export function materializationFor(node: CompiledNode): Materialization {
+  const strategy = STRATEGIES[node.config.materialized];
+  if (!strategy) throw new UsageError(`No materialization '${node.config.materialized}' for ${node.name}`, { file: node.path, node: node.uniqueId });
+  return strategy;
+}
+
+export function registerMaterialization(name: string, strategy: Materialization): void {
+  STRATEGIES[name] = strategy;
+}

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, ErrorCollector, type SmeltError } from '../errors.js';
+import { discoverFiles } from './discover.js';
+import { projectSchema, propertiesFileSchema, type ProjectFile, type PropertiesFile } from './schemas.js';
+import { YamlFile } from './yaml-file.js';
+
+export const PROJECT_FILE = 'project.yml';
+
+export interface ProjectSourceFile {
+  /** Relative to the project root, forward slashes. */
+  path: string;
+  text: string;
+}
+
+export interface PropertiesSource {
+  yaml: YamlFile;
+  value: PropertiesFile;
+}
+
+/** Everything read from disk for one project: the input of the render stage. */
+export interface Project {
+  root: string;
+  config: ProjectFile;
+  name: string;
+  models: ProjectSourceFile[];
+  macros: ProjectSourceFile[];
+  snapshots: ProjectSourceFile[];
+  /** Singular data tests: .sql files under test-paths. */
+  tests: ProjectSourceFile[];
+  /** CSV files under seed-paths (relative paths; contents are streamed when loaded). */
+  seeds: string[];
+  properties: PropertiesSource[];
+  warnings: SmeltError[];
+}
+
+/** Walks up from `start` to the folder holding project.yml. */
+export function findProjectRoot(start: string): string {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, PROJECT_FILE))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new ConfigError(`No ${PROJECT_FILE} found in ${resolve(start)} or any parent folder`, {}, 'Run smelt inside a project, pass --project-dir, or create one with `smelt init NAME`.');
+    }
+    dir = parent;
+  }
+}
+
+export function readProjectFile(root: string): { config: ProjectFile; yaml: YamlFile; warnings: SmeltError[] } {
+  const path = join(root, PROJECT_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(`Cannot read ${PROJECT_FILE}`, { file: PROJECT_FILE }, 'Check that the file exists and is readable.');
+  }
+  const yaml = YamlFile.parse(PROJECT_FILE, text);
+  if (yaml.value === null || typeof yaml.value !== 'object' || Array.isArray(yaml.value)) {
+    throw new ConfigError(`${PROJECT_FILE} must be a mapping of keys to values`, { file: PROJECT_FILE, line: 1 }, 'Start with `name: my_project`.');
+  }
+  const result = yaml.validate(projectSchema);
+  const errors = new ErrorCollector();
+  result.errors.forEach((e) => errors.add(e));
+  errors.throwIfAny();
+  return { config: result.value!, yaml, warnings: result.warnings };
+}
+
+/** Reads project.yml, discovers every file and parses every YAML property file. Collects all problems. */
+export function loadProject(root: string): Project {
+  const { config, warnings } = readProjectFile(root);
+  const collector = new ErrorCollector();
+  warnings.forEach((w) => collector.warn(w));
+  const read = (paths: string[]): ProjectSourceFile[] => paths.map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
+
+  const modelPaths = config['model-paths'];
+  const properties: PropertiesSource[] = [];
+  const yamlDirs = [...modelPaths, ...config['seed-paths'], ...config['snapshot-paths'], ...config['macro-paths'], ...config['test-paths']];
+  for (const path of discoverFiles(root, yamlDirs, ['.yml', '.yaml'])) {
+    collector.attempt(() => {
+      const yaml = YamlFile.parse(path, readFileSync(join(root, path), 'utf8'));
+      if (yaml.value === null || typeof yaml.value !== 'object' || Array.isArray(yaml.value)) {
+        if (yaml.value === null || (typeof yaml.value === 'object' && Object.keys(yaml.value as object).length === 0)) return;
+        throw new ConfigError('A property file must be a mapping (version: 2, models: [...])', { file: path, line: 1 });
+      }
+      const result = yaml.validate(propertiesFileSchema);
+      result.warnings.forEach((w) => collector.warn(w));
+      result.errors.forEach((e) => collector.add(e));
+      if (result.value) properties.push({ yaml, value: result.value });
+    });
+  }
+
+  const project: Project = {
+    root,
+    config,
+    name: config.name,
+    models: read(discoverFiles(root, modelPaths, ['.sql'])),
+    macros: read(discoverFiles(root, config['macro-paths'], ['.sql'])),
+    snapshots: read(discoverFiles(root, config['snapshot-paths'], ['.sql'])),
+    tests: read(discoverFiles(root, config['test-paths'], ['.sql'])),
+    seeds: discoverFiles(root, config['seed-paths'], ['.csv']),
+    properties,
+    warnings: collector.warnings,
+  };
+  collector.throwIfAny();
+  return project;
+}

@@ -1,0 +1,20 @@
+import type { SmeltError } from '../errors.js';
+import type { NodeResult, RunSummary } from './results.js';
+
+/** How tasks tell the outside world what is happening; the CLI decides how it looks. */
+export interface Reporter {
+  info(message: string): void;
+  warn(warning: SmeltError | string): void;
+  nodeStarted?(index: number, total: number, id: string): void;
+  nodeFinished(index: number, total: number, result: NodeResult): void;
+  summary(summary: RunSummary): void;
+  /** SQL sent to the database, for --debug. */
+  debug?(message: string): void;
+}
+
+export const silentReporter: Reporter = {
+  info: () => undefined,
+  warn: () => undefined,
+  nodeFinished: () => undefined,
+  summary: () => undefined,
+};

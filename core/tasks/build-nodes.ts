@@ -1,0 +1,115 @@
+import { withConnection, type Adapter } from '../adapters/adapter.js';
+import { SmeltError } from '../errors.js';
+import type { CompiledNode } from '../manifest/types.js';
+import { materializationFor } from '../materializations/registry.js';
+import { compiledPath, writeRunSql } from '../runner/artifacts.js';
+import { runQueue } from '../runner/queue.js';
+import type { Reporter } from '../runner/reporter.js';
+import { isFailure, type NodeResult } from '../runner/results.js';
+import type { Session } from '../session.js';
+import { relative } from 'node:path';
+
+export interface BuildNodesOptions {
+  session: Session;
+  adapter: Adapter;
+  nodes: string[];
+  reporter: Reporter;
+  fullRefresh: boolean;
+  failFast: boolean;
+  redact: (text: string) => string;
+}
+
+/**
+ * Builds the selected models in dependency order on `threads` connections. A node's failure is
+ * its result, not an exception: its downstream is skipped and the rest of the run goes on.
+ */
+export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult[]> {
+  const { session, adapter, reporter, redact } = options;
+  const { manifest, dag } = session.compiled;
+  const total = options.nodes.length;
+
+  await ensureSchemas(adapter, options.nodes.map((id) => manifest.nodes[id]!));
+
+  const results = await runQueue<NodeResult>(dag, options.nodes, session.threads, {
+    run: async (id, index) => {
+      const node = manifest.nodes[id]!;
+      reporter.nodeStarted?.(index, total, id);
+      const result = await buildOne(options, node);
+      reporter.nodeFinished(index, total, result);
+      return result;
+    },
+    skip: (id, index, because) => {
+      const node = manifest.nodes[id]!;
+      const upstream = manifest.nodes[because]?.name ?? because;
+      const now = new Date().toISOString();
+      const result: NodeResult = {
+        uniqueId: id, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized,
+        status: 'skipped', executionTime: 0, startedAt: now, completedAt: now,
+        message: because === 'fail-fast' ? 'skipped by --fail-fast' : `skipped because ${upstream} failed`, warnings: [],
+      };
+      reporter.nodeFinished(index, total, result);
+      return result;
+    },
+    succeeded: (result) => !isFailure(result) && result.status !== 'skipped',
+  }, options.failFast);
+  return options.nodes.map((id) => results.get(id)!).filter(Boolean);
+}
+
+async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise<NodeResult> {
+  const { session, adapter, redact } = options;
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const base = { uniqueId: node.uniqueId, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized, startedAt };
+  try {
+    const outcome = await withConnection(adapter, (connection) =>
+      materializationFor(node).build({
+        node,
+        sql: node.compiledSql,
+        adapter,
+        connection,
+        fullRefresh: options.fullRefresh,
+        render: (isIncremental) => session.compiled.templates.renderNode(node, { isIncremental }),
+      }),
+    );
+    writeRunSql(session.targetPath, session.project.name, node.path, outcome.statements, redact);
+    outcome.warnings.forEach((w) => options.reporter.warn(`${node.name}: ${w}`));
+    return {
+      ...base,
+      status: 'success',
+      executionTime: (performance.now() - started) / 1000,
+      completedAt: new Date().toISOString(),
+      ...(outcome.rowsAffected !== undefined ? { rowsAffected: outcome.rowsAffected } : {}),
+      message: outcome.message,
+      warnings: outcome.warnings,
+    };
+  } catch (error) {
+    if (!(error instanceof SmeltError)) throw error;
+    // Point database errors at the compiled SQL the user can open, at the line the database named.
+    const compiled = relative(session.root, compiledPath(session.targetPath, session.project.name, node.path));
+    const line = error.location.line !== undefined && error.kind === 'database' ? Math.max(1, error.location.line - 1) : error.location.line;
+    const where = error.kind === 'database' ? `${compiled}${line ? `:${line}` : ''}` : error.where || node.path;
+    return {
+      ...base,
+      status: 'error',
+      executionTime: (performance.now() - started) / 1000,
+      completedAt: new Date().toISOString(),
+      message: redact(error.message),
+      where,
+      ...(error.hint ? { hint: error.hint } : {}),
+      warnings: [],
+    };
+  }
+}
+
+/** Creates every schema the selected nodes live in, once, before anything is built. */
+export async function ensureSchemas(adapter: Adapter, nodes: CompiledNode[]): Promise<void> {
+  const schemas = new Map<string, { schema: string; database?: string }>();
+  for (const node of nodes) schemas.set(`${node.relation.database ?? ''}.${node.relation.schema}`, node.relation);
+  if (schemas.size === 0) return;
+  await withConnection(adapter, async (connection) => {
+    for (const { schema, database } of schemas.values()) {
+      const exists = await connection.query('select 1 from information_schema.schemata where schema_name = $1', [schema]);
+      if (exists.length === 0) await connection.execute(adapter.dialect.createSchema(schema, database));
+    }
+  });
+}

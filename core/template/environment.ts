@@ -1,0 +1,159 @@
+import nunjucks from 'nunjucks';
+import { CompileError, type ErrorCollector } from '../errors.js';
+import type { MacroEntry } from '../manifest/types.js';
+import { toCompileError } from './template-error.js';
+
+nunjucks.installJinjaCompat();
+
+/** Thrown by `{{ return(x) }}` inside a macro and caught by the macro's wrapper, as in dbt. */
+class MacroReturn {
+  constructor(readonly value: unknown) {}
+}
+
+/** Jinja's `{% do expr %}`: evaluates an expression for its side effect, prints nothing. */
+class DoExtension {
+  tags = ['do'];
+  parse(parser: any, nodes: any): unknown {
+    const token = parser.nextToken();
+    const expr = parser.parseExpression();
+    parser.advanceAfterBlockEnd(token.value);
+    return new nodes.CallExtension(this, 'run', new nodes.NodeList(token.lineno, token.colno, [expr]));
+  }
+  run(): string {
+    return '';
+  }
+}
+
+export interface SourceText {
+  path: string;
+  text: string;
+}
+
+/**
+ * One nunjucks environment per project. Macros and the dbt-style context (ref, config, this ...)
+ * live in the environment's globals, which nunjucks looks up at call time: a macro defined in
+ * one file can call another from any file, and sees the context of the model being rendered.
+ */
+export class TemplateEnvironment {
+  readonly env: nunjucks.Environment;
+  readonly macros = new Map<string, MacroEntry>();
+  private readonly cache = new Map<string, nunjucks.Template>();
+
+  constructor(projectName: string) {
+    this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+    this.env.addExtension('DoExtension', new DoExtension());
+    this.env.addGlobal('return', (value: unknown) => {
+      throw new MacroReturn(value);
+    });
+    this.projectName = projectName;
+  }
+
+  private readonly projectName: string;
+
+  /** Compiles a template once per (path, text); syntax errors become CompileErrors at the right line. */
+  compile(source: SourceText, node?: string): nunjucks.Template {
+    const key = `${source.path}\u0000${source.text}`;
+    let template = this.cache.get(key);
+    if (!template) {
+      try {
+        template = new nunjucks.Template(preprocess(source.text), this.env, source.path, true);
+      } catch (error) {
+        throw toCompileError(error, source.path, 'parse', node);
+      }
+      this.cache.set(key, template);
+    }
+    return template;
+  }
+
+  /** Renders with the current globals. Synchronous: the caller sets per-node globals first. */
+  render(source: SourceText, node?: string, context: Record<string, unknown> = {}): string {
+    const template = this.compile(source, node);
+    try {
+      return template.render(context);
+    } catch (error) {
+      throw toCompileError(error, source.path, 'render', node);
+    }
+  }
+
+  /** The live globals (macros and context functions). */
+  get globals(): Record<string, unknown> {
+    return (this.env as unknown as { globals: Record<string, unknown> }).globals;
+  }
+
+  setGlobal(name: string, value: unknown): void {
+    this.env.addGlobal(name, value);
+  }
+
+  /**
+   * Loads every macro file: each `{% macro %}` becomes a global function. Problems are collected;
+   * a macro name defined twice is an error naming both files.
+   */
+  loadMacros(files: readonly SourceText[], errors: ErrorCollector): void {
+    for (const file of files) {
+      errors.attempt(() => {
+        const template = this.compile(file);
+        let exported: Record<string, unknown> = {};
+        (template as unknown as { getExported(ctx: object, cb: (err: unknown, exp: Record<string, unknown>) => void): void }).getExported({}, (err, exp) => {
+          if (err) throw toCompileError(err, file.path, 'render');
+          exported = exp;
+        });
+        for (const [name, macro] of Object.entries(exported)) {
+          if (typeof macro !== 'function') continue;
+          const line = lineOfMacro(file.text, name);
+          const existing = this.macros.get(name);
+          if (existing) {
+            throw new CompileError(`Macro '${name}' is defined twice: in ${existing.path}:${existing.line} and here`, { file: file.path, line }, 'Rename or remove one of them.');
+          }
+          this.macros.set(name, {
+            uniqueId: `macro.${this.projectName}.${name}`,
+            name,
+            path: file.path,
+            line,
+            arguments: macroArguments(file.text, name),
+            description: '',
+          });
+          this.env.addGlobal(name, wrapMacro(macro as (...args: unknown[]) => unknown));
+        }
+      });
+    }
+  }
+}
+
+/** A macro call returns its `return(...)` value when it has one, else its rendered text. */
+function wrapMacro(macro: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      return macro.apply(this, args);
+    } catch (error) {
+      if (error instanceof MacroReturn) return error.value;
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause instanceof MacroReturn) return cause.value;
+      throw error;
+    }
+  };
+}
+
+/**
+ * dbt spells generic tests as `{% test name(...) %}`; they are macros named `test_name`. The
+ * rewrite keeps every character on its line so error positions stay true.
+ */
+function preprocess(text: string): string {
+  if (!text.includes('test')) return text;
+  return text
+    .replace(/\{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g, (_m, dash: string, name: string) => `{%${dash} macro test_${name}(`)
+    .replace(/\{%(-?)\s*endtest\s*(-?)%\}/g, (_m, a: string, b: string) => `{%${a} endmacro ${b}%}`);
+}
+
+function lineOfMacro(text: string, name: string): number {
+  const re = new RegExp(`\\{%-?\\s*(macro|test)\\s+(test_)?${name.replace(/^test_/, '')}\\s*\\(`);
+  const index = text.search(re);
+  return index < 0 ? 1 : text.slice(0, index).split('\n').length;
+}
+
+function macroArguments(text: string, name: string): string[] {
+  const re = new RegExp(`\\{%-?\\s*(?:macro|test)\\s+(?:test_)?${name.replace(/^test_/, '')}\\s*\\(([^)]*)\\)`);
+  const match = re.exec(text);
+  if (!match?.[1]) return [];
+  return match[1].split(',').map((a) => a.split('=')[0]!.trim()).filter(Boolean);
+}
+

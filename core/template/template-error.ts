@@ -1,0 +1,40 @@
+import { CompileError, SmeltError } from '../errors.js';
+
+/**
+ * nunjucks reports template problems as one string: "(path) [Line 3, Column 5]\n  Error: ...".
+ * Parse errors count lines from 1, render errors from 0; this turns both into a CompileError
+ * with a 1-based line.
+ */
+export function toCompileError(error: unknown, file: string, phase: 'parse' | 'render', node?: string): SmeltError {
+  if (error instanceof SmeltError) return error.withLocation({ file, node });
+  const raw = error instanceof Error ? error.message : String(error);
+  const match = /\[Line (\d+), Column (\d+)\]/.exec(raw);
+  let line = match ? Number(match[1]) : undefined;
+  const column = match ? Number(match[2]) : undefined;
+  if (phase === 'render') line = line === undefined ? 1 : line + 1;
+  const inner = (error as { cause?: unknown }).cause;
+  if (inner instanceof SmeltError) return inner.withLocation({ file, line, column, node });
+  const message = raw
+    .replace(/^\([^)]*\)\s*/, '')
+    .replace(/\[Line \d+, Column \d+\]\s*/, '')
+    .replace(/^Template render error:\s*/, '')
+    .replace(/^\s*Error:\s*/, '')
+    .trim();
+  return new CompileError(describe(message), { file, line, column, node }, hintFor(message));
+}
+
+function describe(message: string): string {
+  const undefinedCall = /Unable to call `([^`]+)`, which is undefined or falsey/.exec(message);
+  if (undefinedCall) return `'${undefinedCall[1]}' is undefined: no macro or function has that name`;
+  if (message.startsWith('unexpected token') || message.startsWith('expected') || message.startsWith('unknown block tag')) {
+    return `Template syntax error: ${message}`;
+  }
+  return message;
+}
+
+function hintFor(message: string): string | undefined {
+  if (message.includes('Unable to call')) return 'Define it in a file under macros/ with {% macro name(...) %}, or check the spelling.';
+  if (message.startsWith('unknown block tag')) return 'Check the tag name and that every {% block %} is closed.';
+  if (message.startsWith('unexpected token') || message.startsWith('expected')) return 'Check that every {{ }} and {% %} is balanced.';
+  return undefined;
+}
