@@ -68,13 +68,17 @@ export function compileProject(options: CompileOptions): CompileResult {
   const candidates = collectCandidates(project, errors);
   attachProperties(project, candidates, errors);
 
-  // Pass 1: config and dependencies.
+  // Pass 1: config and dependencies. A model that fails here is not rendered again in pass 2,
+  // which would only report the same error twice.
+  const failed = new Set<string>();
   for (const candidate of candidates.values()) {
     if (candidate.resourceType !== 'model') continue;
-    errors.attempt(() => {
+    const ok = errors.attempt(() => {
       const hooks = parseHooks(candidate, candidates, sources, run);
       context.renderNode(candidate.file, hooks, candidate.uniqueId);
+      return true;
     });
+    if (!ok) failed.add(candidate.uniqueId);
   }
 
   // Relations, now that every config() call has been seen.
@@ -101,7 +105,7 @@ export function compileProject(options: CompileOptions): CompileResult {
   const nodes: Record<string, CompiledNode> = {};
   const rendered = new Map<string, string>();
   for (const candidate of candidates.values()) {
-    if (candidate.config.enabled === false) continue;
+    if (candidate.config.enabled === false || failed.has(candidate.uniqueId)) continue;
     const relation = relations.get(candidate.uniqueId);
     if (!relation) continue;
     errors.attempt(() => {

@@ -27,7 +27,8 @@ export function resolveTarget(project: ProjectFile, requested: string | undefine
     throw new ConfigError(`Target '${name}' is not defined in project.yml`, { file: 'project.yml' }, `Defined targets: ${Object.keys(targets).join(', ')}.`);
   }
   const secrets: string[] = [];
-  const renderer = new nunjucks.Environment(null, { autoescape: false });
+  // dev: keeps the thrown ConfigError as the render error's `cause` (see the catch below).
+  const renderer = new nunjucks.Environment(null, { autoescape: false, dev: true });
   renderer.addGlobal('env_var', (key: string, fallback?: unknown) => {
     const value = env[key];
     if (value === undefined && fallback === undefined) {

@@ -25,7 +25,8 @@ export class YamlFile {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const [first] = doc.errors;
     if (first) {
-      const pos = first.linePos?.[0];
+      // linePos is only filled in with prettyErrors; the offset always is.
+      const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);
       const message = first.message.split('\n')[0] ?? first.message;
       throw new ConfigError(`Invalid YAML: ${message}`, { file: path, line: pos?.line, column: pos?.col }, 'Check indentation and quoting near this line.');
     }

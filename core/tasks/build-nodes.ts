@@ -26,20 +26,28 @@ export interface BuildNodesOptions {
 export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult[]> {
   const { session, adapter, reporter, redact } = options;
   const { manifest, dag } = session.compiled;
-  const total = options.nodes.length;
+  // Ephemeral models are inlined into their consumers: they pass through the queue (so their
+  // parents still order their children) but are neither built nor reported.
+  const isEphemeral = (id: string) => manifest.nodes[id]?.config.materialized === 'ephemeral';
+  const total = options.nodes.filter((id) => !isEphemeral(id)).length;
+  let counter = 0;
 
   await ensureSchemas(adapter, options.nodes.map((id) => manifest.nodes[id]!));
 
   const results = await runQueue<NodeResult>(dag, options.nodes, session.threads, {
-    run: async (id, index) => {
+    run: async (id) => {
       const node = manifest.nodes[id]!;
+      if (isEphemeral(id)) return ephemeralResult(node);
+      const index = ++counter;
       reporter.nodeStarted?.(index, total, id);
       const result = await buildOne(options, node);
       reporter.nodeFinished(index, total, result);
       return result;
     },
-    skip: (id, index, because) => {
+    skip: (id, _index, because) => {
       const node = manifest.nodes[id]!;
+      if (isEphemeral(id)) return { ...ephemeralResult(node), status: 'skipped' };
+      const index = ++counter;
       const upstream = manifest.nodes[because]?.name ?? because;
       const now = new Date().toISOString();
       const result: NodeResult = {
@@ -52,7 +60,15 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
     },
     succeeded: (result) => !isFailure(result) && result.status !== 'skipped',
   }, options.failFast);
-  return options.nodes.map((id) => results.get(id)!).filter(Boolean);
+  return options.nodes.filter((id) => !isEphemeral(id)).map((id) => results.get(id)!).filter(Boolean);
+}
+
+function ephemeralResult(node: CompiledNode): NodeResult {
+  const now = new Date().toISOString();
+  return {
+    uniqueId: node.uniqueId, name: node.name, resourceType: node.resourceType, materialization: 'ephemeral',
+    status: 'success', executionTime: 0, startedAt: now, completedAt: now, warnings: [],
+  };
 }
 
 async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise<NodeResult> {

@@ -23,18 +23,18 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
 
   const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['model'] });
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
-  // Ephemeral models are inlined into their consumers; there is nothing to build.
-  const nodes = selected.filter((id) => manifest.nodes[id]?.config.materialized !== 'ephemeral');
+  const nodes = selected;
+  const buildable = nodes.filter((id) => manifest.nodes[id]?.config.materialized !== 'ephemeral');
 
   const adapter = await createAdapter(session.target, session.root, session.threads);
   let summary: RunSummary;
   try {
-    if (nodes.length === 0) {
+    if (buildable.length === 0) {
       reporter.info('Nothing to do: no models are selected.');
       summary = { command: 'run', results: [], elapsed: 0, success: true };
     } else {
       await adapter.open();
-      reporter.info(`Running ${nodes.length} model${nodes.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
+      reporter.info(`Running ${buildable.length} model${buildable.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
       const results = await buildNodes({ session, adapter, nodes, reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact });
       summary = { command: 'run', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };
     }

@@ -1,9 +1,11 @@
 import nunjucks from 'nunjucks';
 import { CompileError, type ErrorCollector } from '../errors.js';
 import type { MacroEntry } from '../manifest/types.js';
+import { installPythonStringMethods } from './python-strings.js';
 import { toCompileError } from './template-error.js';
 
 nunjucks.installJinjaCompat();
+installPythonStringMethods();
 
 /** Thrown by `{{ return(x) }}` inside a macro and caught by the macro's wrapper, as in dbt. */
 class MacroReturn {
@@ -40,7 +42,8 @@ export class TemplateEnvironment {
   private readonly cache = new Map<string, nunjucks.Template>();
 
   constructor(projectName: string) {
-    this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+    // dev: keep nunjucks' own error (and its `cause`, our SmeltError) instead of a bare copy of its text.
+    this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, dev: true });
     this.env.addExtension('DoExtension', new DoExtension());
     this.env.addGlobal('return', (value: unknown) => {
       throw new MacroReturn(value);

@@ -1,0 +1,6 @@
+-- Raw products as landed, with load metadata.
+select
+  raw.*,
+  '{{ ref('raw_products').identifier }}' as _source,
+  cast('{{ run_started_at }}' as timestamp) as _loaded_at
+from {{ ref('raw_products') }} as raw
