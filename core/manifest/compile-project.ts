@@ -48,6 +48,8 @@ interface Candidate {
   properties?: { value: ModelProperties; yaml: YamlFile; index: number; key: string };
   refs: string[];
   sources: string[];
+  macros: Set<string>;
+  vars: Map<string, unknown>;
 }
 
 /**
@@ -109,7 +111,7 @@ export function compileProject(options: CompileOptions): CompileResult {
     const relation = relations.get(candidate.uniqueId);
     if (!relation) continue;
     errors.attempt(() => {
-      const node = toNode(candidate, relation, run.target.schema);
+      const node = toNode(candidate, relation, run.target.schema, environment);
       if (candidate.resourceType === 'model') {
         const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
         rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId));
@@ -122,11 +124,10 @@ export function compileProject(options: CompileOptions): CompileResult {
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
   for (const source of Object.values(sources)) parentMap[source.uniqueId] = [];
   const dag = Dag.fromParentMap(parentMap);
-  let order: string[] = [];
-  errors.attempt(() => {
-    order = dag.topologicalOrder();
-  });
+  const cycle = dag.findCycle();
+  if (cycle.length > 0) errors.add(cycleError(cycle, nodes));
   errors.throwIfAny();
+  const order = dag.topologicalOrder();
 
   for (const id of order) {
     const node = nodes[id];
@@ -201,6 +202,8 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
       config: folderConfigFor(project.config.models, project.name, folders),
       refs: [],
       sources: [],
+      macros: new Set(),
+      vars: new Map(),
     });
   }
   for (const path of project.seeds) {
@@ -215,6 +218,8 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
       config: { ...folderConfigFor(project.config.seeds, project.name, folders), materialized: 'seed' },
       refs: [],
       sources: [],
+      macros: new Set(),
+      vars: new Map(),
     });
   }
   return byId;
@@ -304,6 +309,8 @@ function parseHooks(candidate: Candidate, candidates: Map<string, Candidate>, so
       candidate.config = mergeConfig(candidate.config, values);
     },
     getConfig: (key) => candidate.config[key],
+    recordMacro: (name) => candidate.macros.add(name),
+    recordVar: (name, value) => candidate.vars.set(name, value),
     this: placeholder(candidate.name),
     isIncremental: () => false,
     model: { name: candidate.name, unique_id: candidate.uniqueId, resource_type: candidate.resourceType, path: candidate.file.path, config: candidate.config },
@@ -334,6 +341,29 @@ function compileHooks(
     isIncremental: () => isIncremental,
     model: { name: node.name, unique_id: node.uniqueId, resource_type: node.resourceType, path: node.path, config: node.config, schema: node.relation.schema, alias: node.relation.identifier },
   };
+}
+
+/**
+ * The DAG finds the cycle along its edges (parent to child); people read it the other way, as
+ * "a refs b refs a", and need the ref to remove: the error points at the first one.
+ */
+function cycleError(cycle: string[], nodes: Record<string, CompiledNode>): DependencyError {
+  const chain = [...cycle].reverse();
+  const names = chain.map((id) => nodes[id]?.name ?? id);
+  const first = nodes[chain[0]!];
+  const line = first ? lineOfRef(first.rawSql, names[1]!) : undefined;
+  return new DependencyError(
+    `Dependency cycle: ${names.join(' > ')}`,
+    { file: first?.path, line, node: first?.uniqueId },
+    `Remove one of the refs in the chain, e.g. ref('${names[1]}') in ${names[0]}.`,
+  );
+}
+
+/** 1-based line of the first `ref('name')` (or `ref('package', 'name')`) in a model's text. */
+function lineOfRef(text: string, name: string): number | undefined {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const index = text.search(new RegExp(`ref\\s*\\((?:\\s*['"][^'"]*['"]\\s*,)?\\s*['"]${escaped}['"]`));
+  return index < 0 ? undefined : text.slice(0, index).split('\n').length;
 }
 
 function findRefTarget(name: string, from: Candidate, candidates: Map<string, Candidate>): Candidate {
@@ -386,7 +416,7 @@ function toColumns(columns: ColumnProperties[] | undefined): Record<string, Colu
   return result;
 }
 
-function toNode(candidate: Candidate, relation: RelationName, targetSchema: string): CompiledNode {
+function toNode(candidate: Candidate, relation: RelationName, targetSchema: string, environment: TemplateEnvironment): CompiledNode {
   const raw = candidate.config;
   const props = candidate.properties?.value;
   const config: NodeConfig = {
@@ -412,10 +442,26 @@ function toNode(candidate: Candidate, relation: RelationName, targetSchema: stri
     relation,
     rawSql: candidate.file.text,
     compiledSql: '',
-    dependsOn: { nodes: [...candidate.refs, ...candidate.sources], macros: [] },
+    dependsOn: { nodes: [...candidate.refs, ...candidate.sources], macros: [...candidate.macros].sort().map((m) => environment.macros.get(m)?.uniqueId ?? m) },
     checksum: sha256(candidate.file.text),
+    stateChecksum: stateChecksum(candidate, config, environment),
     startLine: 1,
   };
+}
+
+function stateChecksum(candidate: Candidate, config: NodeConfig, environment: TemplateEnvironment): string {
+  const macros = [...candidate.macros].sort().map((name) => [name, environment.macroSource(name) ?? '']);
+  const vars = [...candidate.vars].sort(([a], [b]) => a.localeCompare(b));
+  return sha256(JSON.stringify([candidate.file.text, canonical(config), macros, vars]));
+}
+
+/** JSON with sorted keys, so the same config always hashes the same. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
 }
 
 /** The ephemeral models a node reads, directly or through other ephemerals, in build order. */

@@ -68,6 +68,11 @@ export interface CompiledNode extends BaseNode {
   dependsOn: DependsOn;
   /** sha256 of the raw file contents. */
   checksum: string;
+  /**
+   * What state comparison (`state:modified`, `run --changed`) looks at: the raw SQL, the config,
+   * the source of every macro the node called and the value of every var it read.
+   */
+  stateChecksum: string;
   /** Line in `path` at which the node's SQL starts (1 for model files). */
   startLine: number;
 }

@@ -1,12 +1,14 @@
 import { UsageError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import type { Materialization } from './materialization.js';
+import { IncrementalMaterialization } from './incremental.js';
 import { TableMaterialization } from './table.js';
 import { ViewMaterialization } from './view.js';
 
 const STRATEGIES: Record<string, Materialization> = {
   table: new TableMaterialization(),
   view: new ViewMaterialization(),
+  incremental: new IncrementalMaterialization(),
 };
 
 /** Picks the strategy from the node's `materialized` config. Ephemeral models are never built. */

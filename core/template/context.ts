@@ -37,6 +37,9 @@ export interface NodeHooks {
   this?: TemplateRelation;
   isIncremental(): boolean;
   model: Record<string, unknown>;
+  /** Told of every macro and var the node uses, so state comparison can see changes to them. */
+  recordMacro?(name: string): void;
+  recordVar?(name: string, value: unknown): void;
 }
 
 /**
@@ -48,6 +51,7 @@ export class TemplateContext {
 
   constructor(private readonly environment: TemplateEnvironment, private readonly run: RunContext) {
     this.install();
+    environment.onMacroCall = (name) => this.current?.recordMacro?.(name);
   }
 
   /** Renders one node's SQL with `hooks` as its context. */
@@ -115,8 +119,15 @@ export class TemplateContext {
     env.setGlobal('var', (...args: unknown[]) => {
       const split = splitArgs(args);
       const name = String(argument(split, 0, 'name'));
-      if (name in run.vars) return run.vars[name];
-      if (split.positional.length > 1 || 'default' in split.keywords) return argument(split, 1, 'default');
+      if (name in run.vars) {
+        this.current?.recordVar?.(name, run.vars[name]);
+        return run.vars[name];
+      }
+      if (split.positional.length > 1 || 'default' in split.keywords) {
+        const fallback = argument(split, 1, 'default');
+        this.current?.recordVar?.(name, fallback);
+        return fallback;
+      }
       throw new CompileError(`Required var '${name}' is not set`, {}, `Set it under vars: in project.yml, or pass --vars '{${name}: ...}'.`);
     });
 

@@ -39,7 +39,10 @@ export interface SourceText {
 export class TemplateEnvironment {
   readonly env: nunjucks.Environment;
   readonly macros = new Map<string, MacroEntry>();
+  private readonly macroSources = new Map<string, string>();
   private readonly cache = new Map<string, nunjucks.Template>();
+  /** Called with a macro's name each time one runs (the context records it on the node). */
+  onMacroCall: (name: string) => void = () => undefined;
 
   constructor(projectName: string) {
     // dev: keep nunjucks' own error (and its `cause`, our SmeltError) instead of a bare copy of its text.
@@ -78,6 +81,11 @@ export class TemplateEnvironment {
     }
   }
 
+  /** The text of a macro's definition (for state checksums). */
+  macroSource(name: string): string | undefined {
+    return this.macroSources.get(name);
+  }
+
   /** The live globals (macros and context functions). */
   get globals(): Record<string, unknown> {
     return (this.env as unknown as { globals: Record<string, unknown> }).globals;
@@ -107,6 +115,7 @@ export class TemplateEnvironment {
           if (existing) {
             throw new CompileError(`Macro '${name}' is defined twice: in ${existing.path}:${existing.line} and here`, { file: file.path, line }, 'Rename or remove one of them.');
           }
+          this.macroSources.set(name, macroText(file.text, name) ?? file.text);
           this.macros.set(name, {
             uniqueId: `macro.${this.projectName}.${name}`,
             name,
@@ -115,7 +124,7 @@ export class TemplateEnvironment {
             arguments: macroArguments(file.text, name),
             description: '',
           });
-          this.env.addGlobal(name, wrapMacro(macro as (...args: unknown[]) => unknown));
+          this.env.addGlobal(name, wrapMacro(macro as (...args: unknown[]) => unknown, () => this.onMacroCall(name)));
         }
       });
     }
@@ -123,8 +132,9 @@ export class TemplateEnvironment {
 }
 
 /** A macro call returns its `return(...)` value when it has one, else its rendered text. */
-function wrapMacro(macro: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+function wrapMacro(macro: (...args: unknown[]) => unknown, onCall: () => void): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]) {
+    onCall();
     try {
       return macro.apply(this, args);
     } catch (error) {
@@ -145,6 +155,14 @@ function preprocess(text: string): string {
   return text
     .replace(/\{%(-?)\s*test\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g, (_m, dash: string, name: string) => `{%${dash} macro test_${name}(`)
     .replace(/\{%(-?)\s*endtest\s*(-?)%\}/g, (_m, a: string, b: string) => `{%${a} endmacro ${b}%}`);
+}
+
+/** From `{% macro name(` to its `{% endmacro %}` (macros do not nest). */
+function macroText(text: string, name: string): string | undefined {
+  const start = text.search(new RegExp(`\\{%-?\\s*(macro|test)\\s+(test_)?${name.replace(/^test_/, '')}\\s*\\(`));
+  if (start < 0) return undefined;
+  const end = text.slice(start).search(/\{%-?\s*end(macro|test)\s*-?%\}/);
+  return end < 0 ? text.slice(start) : text.slice(start, start + end);
 }
 
 function lineOfMacro(text: string, name: string): number {

@@ -1,17 +1,15 @@
 import { CompileError, SmeltError } from '../errors.js';
 
 /**
- * nunjucks reports template problems as one string: "(path) [Line 3, Column 5]\n  Error: ...".
- * Parse errors count lines from 1, render errors from 0; this turns both into a CompileError
- * with a 1-based line.
+ * nunjucks reports template problems as one string: "(path) [Line 3, Column 5]\n  Error: ...",
+ * and as `lineno`/`colno` on the error. Parse errors count from 1, render errors from 0 (and the
+ * string leaves out a position on the first line, where lineno is 0); this turns both into a
+ * CompileError with a 1-based line and column.
  */
 export function toCompileError(error: unknown, file: string, phase: 'parse' | 'render', node?: string): SmeltError {
   if (error instanceof SmeltError) return error.withLocation({ file, node });
   const raw = error instanceof Error ? error.message : String(error);
-  const match = /\[Line (\d+), Column (\d+)\]/.exec(raw);
-  let line = match ? Number(match[1]) : undefined;
-  const column = match ? Number(match[2]) : undefined;
-  if (phase === 'render') line = line === undefined ? 1 : line + 1;
+  const { line, column } = position(error, raw, phase);
   const inner = (error as { cause?: unknown }).cause;
   if (inner instanceof SmeltError) return inner.withLocation({ file, line, column, node });
   const message = raw
@@ -37,4 +35,16 @@ function hintFor(message: string): string | undefined {
   if (message.startsWith('unknown block tag')) return 'Check the tag name and that every {% block %} is closed.';
   if (message.startsWith('unexpected token') || message.startsWith('expected')) return 'Check that every {{ }} and {% %} is balanced.';
   return undefined;
+}
+
+function position(error: unknown, raw: string, phase: 'parse' | 'render'): { line: number | undefined; column: number | undefined } {
+  const { lineno, colno } = error as { lineno?: unknown; colno?: unknown };
+  const match = /\[Line (\d+), Column (\d+)\]/.exec(raw);
+  let line = typeof lineno === 'number' ? lineno : match ? Number(match[1]) : undefined;
+  let column = typeof colno === 'number' ? colno : match ? Number(match[2]) : undefined;
+  if (phase === 'render') {
+    line = line === undefined ? 1 : line + 1;
+    if (column !== undefined) column += 1;
+  }
+  return { line, column };
 }

@@ -1,0 +1,123 @@
+import type { ColumnMeta } from '../adapters/adapter.js';
+import type { Dialect } from '../adapters/dialect.js';
+import { ConfigError } from '../errors.js';
+import type { CompiledNode, RelationName } from '../manifest/types.js';
+
+export type IncrementalStrategy = 'append' | 'merge' | 'delete+insert';
+export type OnSchemaChange = 'ignore' | 'fail' | 'append_new_columns' | 'sync_all_columns';
+
+export const STRATEGIES: readonly IncrementalStrategy[] = ['append', 'merge', 'delete+insert'];
+export const SCHEMA_CHANGE_MODES: readonly OnSchemaChange[] = ['ignore', 'fail', 'append_new_columns', 'sync_all_columns'];
+
+/** dbt's aliases, so `incremental_predicates` written for dbt work unchanged. */
+export const DEST = 'DBT_INTERNAL_DEST';
+export const SOURCE = 'DBT_INTERNAL_SOURCE';
+
+export interface IncrementalConfig {
+  strategy: IncrementalStrategy;
+  uniqueKey: string[];
+  onSchemaChange: OnSchemaChange;
+  predicates: string[];
+  updateColumns?: string[];
+  excludeColumns: string[];
+}
+
+/** Reads and checks the incremental settings of a node; the default strategy is dbt's. */
+export function incrementalConfig(node: CompiledNode): IncrementalConfig {
+  const c = node.config;
+  const where = { file: node.path, node: node.uniqueId };
+  const uniqueKey = c.unique_key === undefined || c.unique_key === null ? [] : Array.isArray(c.unique_key) ? c.unique_key.map(String) : String(c.unique_key).split(',').map((k) => k.trim()).filter(Boolean);
+  // dbt: delete+insert when there is a unique_key, append otherwise (on both adapters).
+  const strategy = (c.incremental_strategy ?? (uniqueKey.length > 0 ? 'delete+insert' : 'append')) as IncrementalStrategy;
+  if (!STRATEGIES.includes(strategy)) throw new ConfigError(`Unknown incremental_strategy '${String(strategy)}'`, where, `Use one of: ${STRATEGIES.join(', ')}.`);
+  if (strategy !== 'append' && uniqueKey.length === 0) throw new ConfigError(`incremental_strategy '${strategy}' needs a unique_key`, where, "Add unique_key='id' (or a list) to the model's config, or use 'append'.");
+  const onSchemaChange = (c.on_schema_change ?? 'ignore') as OnSchemaChange;
+  if (!SCHEMA_CHANGE_MODES.includes(onSchemaChange)) throw new ConfigError(`Unknown on_schema_change '${String(onSchemaChange)}'`, where, `Use one of: ${SCHEMA_CHANGE_MODES.join(', ')}.`);
+  const list = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+  return {
+    strategy,
+    uniqueKey,
+    onSchemaChange,
+    predicates: list(c.incremental_predicates),
+    ...(c.merge_update_columns !== undefined ? { updateColumns: list(c.merge_update_columns) } : {}),
+    excludeColumns: list(c.merge_exclude_columns),
+  };
+}
+
+export interface SchemaDiff {
+  added: ColumnMeta[];
+  removed: ColumnMeta[];
+  retyped: { name: string; from: string; to: string }[];
+}
+
+export function diffColumns(target: readonly ColumnMeta[], incoming: readonly ColumnMeta[]): SchemaDiff {
+  const byName = (cols: readonly ColumnMeta[]) => new Map(cols.map((c) => [c.name.toLowerCase(), c]));
+  const t = byName(target);
+  const n = byName(incoming);
+  return {
+    added: incoming.filter((c) => !t.has(c.name.toLowerCase())),
+    removed: target.filter((c) => !n.has(c.name.toLowerCase())),
+    retyped: incoming
+      .filter((c) => t.has(c.name.toLowerCase()) && normalizeType(t.get(c.name.toLowerCase())!.dataType) !== normalizeType(c.dataType))
+      .map((c) => ({ name: c.name, from: t.get(c.name.toLowerCase())!.dataType, to: c.dataType })),
+  };
+}
+
+export function isEmptyDiff(diff: SchemaDiff): boolean {
+  return diff.added.length === 0 && diff.removed.length === 0 && diff.retyped.length === 0;
+}
+
+function normalizeType(type: string): string {
+  return type.toLowerCase().replace(/\s+/g, '');
+}
+
+/** ALTER statements that bring the target's columns in line, per on_schema_change. */
+export function planSchemaChange(dialect: Dialect, target: RelationName, diff: SchemaDiff, mode: OnSchemaChange): string[] {
+  const table = dialect.relation(target);
+  if (mode === 'append_new_columns' || mode === 'sync_all_columns') {
+    const statements = diff.added.map((c) => `alter table ${table} add column ${dialect.quote(c.name)} ${c.dataType}`);
+    if (mode === 'sync_all_columns') {
+      statements.push(...diff.removed.map((c) => `alter table ${table} drop column ${dialect.quote(c.name)}`));
+      statements.push(...diff.retyped.map((c) => `alter table ${table} alter column ${dialect.quote(c.name)} set data type ${c.to}`));
+    }
+    return statements;
+  }
+  return [];
+}
+
+/**
+ * The DML that applies the new rows in `staging` to `target`, for the columns both have.
+ * Pure: golden files pin it per strategy and dialect.
+ */
+export function planApply(dialect: Dialect, target: RelationName, staging: RelationName, columns: readonly string[], config: IncrementalConfig): string[] {
+  const t = dialect.relation(target);
+  const s = dialect.relation(staging);
+  const q = (c: string) => dialect.quote(c);
+  const columnList = columns.map(q).join(', ');
+  const insert = `insert into ${t} (${columnList})\nselect ${columnList} from ${s}`;
+  const keyMatch = config.uniqueKey.map((k) => `${SOURCE}.${q(k)} = ${DEST}.${q(k)}`);
+  const predicates = config.predicates.map((p) => `(${p})`);
+  switch (config.strategy) {
+    case 'append':
+      return [insert];
+    case 'delete+insert':
+      return [
+        `delete from ${t} as ${DEST}\nwhere exists (\n  select 1 from ${s} as ${SOURCE}\n  where ${keyMatch.join(' and ')}\n)${predicates.length ? `\n  and ${predicates.join(' and ')}` : ''}`,
+        insert,
+      ];
+    case 'merge': {
+      const keys = new Set(config.uniqueKey.map((k) => k.toLowerCase()));
+      const excluded = new Set(config.excludeColumns.map((c) => c.toLowerCase()));
+      const updates = (config.updateColumns ?? columns).filter((c) => !keys.has(c.toLowerCase()) && !excluded.has(c.toLowerCase()));
+      const matched = updates.length > 0 ? `when matched then update set\n  ${updates.map((c) => `${q(c)} = ${SOURCE}.${q(c)}`).join(',\n  ')}\n` : '';
+      return [
+        `merge into ${t} as ${DEST}\nusing ${s} as ${SOURCE}\non ${[...keyMatch, ...predicates].join(' and ')}\n${matched}when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,
+      ];
+    }
+  }
+}
+
+/** Rows of the new batch whose unique key has a NULL part: they would never match and pile up. */
+export function nullKeyCheck(dialect: Dialect, staging: RelationName, uniqueKey: readonly string[]): string {
+  return `select count(*) as n from ${dialect.relation(staging)} where ${uniqueKey.map((k) => `${dialect.quote(k)} is null`).join(' or ')}`;
+}

@@ -1,0 +1,80 @@
+import { DatabaseError } from '../errors.js';
+import { type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
+import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange } from './incremental-plan.js';
+import { TableMaterialization } from './table.js';
+import { tempIdentifier } from './temp-name.js';
+
+/**
+ * dbt's incremental model. The first build, a --full-refresh, or a view in the way builds the
+ * whole table (as `table` does). Otherwise the model is rendered with is_incremental() true,
+ * its rows are staged in a table, schema changes are handled per on_schema_change, and the
+ * rows are applied by the strategy — all in one transaction, so a failure changes nothing.
+ */
+export class IncrementalMaterialization implements Materialization {
+  readonly name = 'incremental';
+  private readonly table = new TableMaterialization();
+
+  async build(context: BuildContext): Promise<BuildOutcome> {
+    const { adapter, connection, node } = context;
+    const config = incrementalConfig(node);
+    const existing = await adapter.getRelation(connection, node.relation);
+    if (!existing || existing.type === 'view' || context.fullRefresh || node.config.full_refresh === true) {
+      const outcome = await this.table.build({ ...context, sql: context.render(false) });
+      return { ...outcome, message: existing ? 'full refresh' : 'incremental (first build)' };
+    }
+    const sql = context.render(true);
+    const dialect = adapter.dialect;
+    const staging = { ...node.relation, identifier: tempIdentifier(`${node.relation.identifier}__incr`) };
+    const statements: string[] = [];
+    const warnings: string[] = [];
+    const execute = async (statement: string) => {
+      statements.push(statement);
+      return connection.execute(statement);
+    };
+    let rowsAffected: number | undefined;
+    await connection.transaction(async () => {
+      await execute(dialect.drop(staging, 'table', { ifExists: true }));
+      await execute(dialect.createTableAs(staging, sql));
+      if (config.uniqueKey.length > 0) {
+        const [row] = await connection.query<{ n: number | bigint }>(nullKeyCheck(dialect, staging, config.uniqueKey));
+        const nulls = Number(row?.n ?? 0);
+        if (nulls > 0) {
+          throw new DatabaseError(
+            `${nulls} new row${nulls === 1 ? ' has' : 's have'} a NULL in the unique_key (${config.uniqueKey.join(', ')}); they would never match and would be duplicated on every run`,
+            { file: node.path, node: node.uniqueId },
+            'Filter those rows out or coalesce the key columns in the model; the table was left unchanged.',
+          );
+        }
+      }
+      const targetColumns = await adapter.getColumns(connection, node.relation);
+      const incomingColumns = await adapter.getColumns(connection, staging);
+      const diff = diffColumns(targetColumns, incomingColumns);
+      if (!isEmptyDiff(diff)) {
+        const described = describeDiff(diff);
+        if (config.onSchemaChange === 'fail') {
+          throw new DatabaseError(`The columns of ${node.name} changed (${described}) and on_schema_change is 'fail'`, { file: node.path, node: node.uniqueId }, "Run with --full-refresh, or set on_schema_change to 'append_new_columns' or 'sync_all_columns'.");
+        }
+        for (const statement of planSchemaChange(dialect, node.relation, diff, config.onSchemaChange)) await execute(statement);
+        warnings.push(`columns changed (${described}); on_schema_change: ${config.onSchemaChange}`);
+      }
+      const finalColumns = config.onSchemaChange === 'append_new_columns' || config.onSchemaChange === 'sync_all_columns'
+        ? incomingColumns.map((c) => c.name)
+        : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
+      const apply = planApply(dialect, node.relation, staging, finalColumns, config);
+      for (const [index, statement] of apply.entries()) {
+        const result = await execute(statement);
+        if (index === apply.length - 1) rowsAffected = result.rowsAffected;
+      }
+      await execute(dialect.drop(staging, 'table'));
+    });
+    return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };
+  }
+}
+
+function describeDiff(diff: ReturnType<typeof diffColumns>): string {
+  const parts: string[] = [];
+  if (diff.added.length) parts.push(`added ${diff.added.map((c) => c.name).join(', ')}`);
+  if (diff.removed.length) parts.push(`removed ${diff.removed.map((c) => c.name).join(', ')}`);
+  if (diff.retyped.length) parts.push(`retyped ${diff.retyped.map((c) => `${c.name} ${c.from} -> ${c.to}`).join(', ')}`);
+  return parts.join('; ');
+}
