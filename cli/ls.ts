@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { selectNodesDetailed } from '../core/graph/selector.js';
+import { readState, stateSelectorMethod } from '../core/state/run-state.js';
 import type { ManifestNode, ResourceType } from '../core/manifest/types.js';
 import { EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
@@ -22,7 +23,13 @@ export function registerLs(program: Command, state: CliState): void {
       const session = sessionFor(flags, state, output);
       session.compiled.warnings.forEach((w) => output.warn(w));
       const { manifest, dag } = session.compiled;
-      const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: flags.select, exclude: flags.exclude, resourceTypes: flags.resourceType });
+      const runState = readState(session.targetPath, session.target.name);
+      const { selected, unmatched } = selectNodesDetailed(manifest, dag, {
+        select: flags.select,
+        exclude: flags.exclude,
+        resourceTypes: flags.resourceType,
+        extraMethods: { state: stateSelectorMethod(manifest, runState) },
+      });
       unmatched.forEach((s) => output.warn(`Nothing matches the selector '${s}'`));
       for (const id of selected) {
         const node = (manifest.nodes[id] as ManifestNode | undefined) ?? manifest.sources[id]!;

@@ -6,13 +6,15 @@ export function registerRun(program: Command, state: CliState): void {
   const command = program
     .command('run')
     .description('build the selected models in dependency order on the target database')
-    .addHelpText('after', '\nExamples:\n  smelt run\n  smelt run -s +fact_sales --target postgres\n  smelt run -s tag:nightly --exclude dim_dates --threads 8');
-  buildOptions(selectionOptions(projectOptions(command))).action(async (flags: CommonFlags) => {
-    await guard(state, flags, async (output) => {
-      const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
-      const summary = await runTask(session, flags, output);
-      return summary.success ? EXIT_OK : EXIT_FAILURE;
+    .addHelpText('after', '\nExamples:\n  smelt run\n  smelt run --changed\n  smelt run -s state:modified+\n  smelt run -s +fact_sales --target postgres\n  smelt run -s tag:nightly --exclude dim_dates --threads 8');
+  buildOptions(selectionOptions(projectOptions(command)))
+    .option('--changed', 'build only models changed since their last successful build on this target, plus what a breaking change affects')
+    .action(async (flags: CommonFlags & { changed?: boolean }) => {
+      await guard(state, flags, async (output) => {
+        const session = sessionFor(flags, state, output);
+        session.compiled.warnings.forEach((w) => output.warn(w));
+        const summary = await runTask(session, flags, output);
+        return summary.success ? EXIT_OK : EXIT_FAILURE;
+      });
     });
-  });
 }

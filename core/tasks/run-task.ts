@@ -2,8 +2,10 @@ import { createAdapter } from '../adapters/create-adapter.js';
 import { selectNodesDetailed } from '../graph/selector.js';
 import { redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
 import type { Reporter } from '../runner/reporter.js';
-import { isFailure, type RunSummary } from '../runner/results.js';
+import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';
+import { planChanges, type PlannedChange } from '../state/plan-changes.js';
+import { readState, recordBuild, stateSelectorMethod, writeState, type RunState } from '../state/run-state.js';
 import { buildNodes } from './build-nodes.js';
 
 export interface RunOptions {
@@ -11,6 +13,8 @@ export interface RunOptions {
   exclude?: string[];
   fullRefresh?: boolean;
   failFast?: boolean;
+  /** Build only what changed since the last successful build on this target (and what that breaks). */
+  changed?: boolean;
 }
 
 /** `smelt run`: builds the selected models (never seeds or tests) in dependency order. */
@@ -21,22 +25,37 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
   writeManifest(session.targetPath, manifest, redact);
   writeCompiled(session.targetPath, manifest, redact);
 
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['model'] });
+  const state = readState(session.targetPath, session.target.name);
+  const { selected, unmatched } = selectNodesDetailed(manifest, dag, {
+    select: options.select,
+    exclude: options.exclude,
+    resourceTypes: ['model'],
+    extraMethods: { state: stateSelectorMethod(manifest, state) },
+  });
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
-  const nodes = selected;
-  const buildable = nodes.filter((id) => manifest.nodes[id]?.config.materialized !== 'ephemeral');
 
   const adapter = await createAdapter(session.target, session.root, session.threads);
   let summary: RunSummary;
   try {
+    let nodes = selected;
+    if (options.changed && !options.fullRefresh) {
+      await adapter.open();
+      const changes = await planChanges(manifest, dag, selected, state, adapter);
+      reportPlan(changes, state, session.target.name, reporter);
+      const keep = new Set(changes.map((c) => c.uniqueId));
+      // Ephemeral parents of a changed model are inlined into it: keep them so ordering holds.
+      nodes = selected.filter((id) => keep.has(id) || manifest.nodes[id]?.config.materialized === 'ephemeral');
+    }
+    const buildable = nodes.filter((id) => manifest.nodes[id]?.config.materialized !== 'ephemeral');
     if (buildable.length === 0) {
-      reporter.info('Nothing to do: no models are selected.');
-      summary = { command: 'run', results: [], elapsed: 0, success: true };
+      reporter.info(options.changed ? 'Nothing to do: every selected model is up to date.' : 'Nothing to do: no models are selected.');
+      summary = { command: 'run', results: [], elapsed: (performance.now() - started) / 1000, success: true };
     } else {
       await adapter.open();
       reporter.info(`Running ${buildable.length} model${buildable.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
       const results = await buildNodes({ session, adapter, nodes, reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact });
       summary = { command: 'run', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };
+      saveState(session, state, results);
     }
   } finally {
     await adapter.close();
@@ -44,4 +63,36 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
   writeRunResults(session.targetPath, summary, { ...manifest.metadata }, redact);
   reporter.summary(summary);
   return summary;
+}
+
+/** Records every node that built successfully, so the next `--changed` run can skip it. */
+export function saveState(session: Session, previous: RunState | undefined, results: readonly NodeResult[]): void {
+  const state: RunState = previous ?? { version: 1, target: session.target.name, nodes: {} };
+  const { manifest } = session.compiled;
+  const succeeded = new Set(results.filter((r) => r.status === 'success').map((r) => r.uniqueId));
+  for (const id of succeeded) {
+    const node = manifest.nodes[id];
+    if (node) recordBuild(state, node, undefined);
+    // An ephemeral model is built inside its consumers: it is current once one of them is.
+    for (const parent of manifest.parentMap[id] ?? []) {
+      const ephemeral = manifest.nodes[parent];
+      if (ephemeral?.config.materialized === 'ephemeral') recordBuild(state, ephemeral, undefined);
+    }
+  }
+  writeState(session.targetPath, state);
+}
+
+function reportPlan(changes: PlannedChange[], state: RunState | undefined, target: string, reporter: Reporter): void {
+  if (!state) {
+    reporter.info(`No earlier build on target '${target}' is recorded: building everything selected.`);
+    return;
+  }
+  if (changes.length === 0) return;
+  reporter.info(`Changes since the last build on '${target}':`);
+  for (const change of changes) {
+    if (change.status === 'downstream') continue;
+    reporter.info(`  ${change.status.padEnd(9)} ${change.name.padEnd(32)} ${change.kind.padEnd(12)} ${change.reason}`);
+  }
+  const downstream = changes.filter((c) => c.status === 'downstream');
+  if (downstream.length > 0) reporter.info(`  + ${downstream.length} downstream model${downstream.length === 1 ? '' : 's'} rebuilt because of breaking changes: ${downstream.map((c) => c.name).join(', ')}`);
 }

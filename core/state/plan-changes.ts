@@ -1,0 +1,71 @@
+import { withConnection, type Adapter } from '../adapters/adapter.js';
+import { createSqlParser } from '../adapters/sql-parser.js';
+import type { Dag } from '../graph/dag.js';
+import type { CompiledNode, Manifest } from '../manifest/types.js';
+import { classifyChange, type ChangeKind } from './classify-change.js';
+import { stateStatus, type RunState } from './run-state.js';
+
+export type ChangeStatus = 'new' | 'modified' | 'missing' | 'downstream';
+
+export interface PlannedChange {
+  uniqueId: string;
+  name: string;
+  status: ChangeStatus;
+  kind: ChangeKind;
+  reason: string;
+}
+
+/**
+ * `run --changed`: the models whose SQL, config, macros or vars changed since their last
+ * successful build on this target, the ones new or missing from the warehouse, and everything
+ * downstream of a breaking change. Unchanged models and the downstream of non-breaking changes
+ * are left as they are.
+ */
+export async function planChanges(manifest: Manifest, dag: Dag, candidates: readonly string[], state: RunState | undefined, adapter: Adapter): Promise<PlannedChange[]> {
+  const models = candidates.map((id) => manifest.nodes[id]).filter((n): n is CompiledNode => !!n && n.resourceType === 'model');
+  const existing = await existingRelations(adapter, models);
+  const changes = new Map<string, PlannedChange>();
+  const parser = await createSqlParser();
+  try {
+    for (const node of models) {
+      const status = stateStatus(node, state);
+      const built = node.config.materialized === 'ephemeral' || existing.has(key(node));
+      if (status === 'new') {
+        changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'new', kind: 'breaking', reason: 'not built on this target before' });
+      } else if (!built) {
+        changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'missing', kind: 'breaking', reason: 'its relation is not in the warehouse' });
+      } else if (status === 'modified') {
+        const previous = state!.nodes[node.uniqueId]!;
+        const { kind, reason } = await classifyChange(parser, previous.compiledSql, node.compiledSql);
+        changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'modified', kind, reason });
+      }
+    }
+  } finally {
+    await parser.close();
+  }
+  const selected = new Set(candidates);
+  for (const change of [...changes.values()]) {
+    if (change.kind !== 'breaking' || manifest.nodes[change.uniqueId]?.config.materialized === 'view' && change.status === 'missing') continue;
+    for (const child of dag.descendants(change.uniqueId)) {
+      const node = manifest.nodes[child];
+      if (!node || node.resourceType !== 'model' || !selected.has(child) || changes.has(child)) continue;
+      changes.set(child, { uniqueId: child, name: node.name, status: 'downstream', kind: 'breaking', reason: `downstream of a breaking change to ${change.name}` });
+    }
+  }
+  return [...changes.values()];
+}
+
+function key(node: CompiledNode): string {
+  return `${node.relation.schema}.${node.relation.identifier}`.toLowerCase();
+}
+
+async function existingRelations(adapter: Adapter, nodes: CompiledNode[]): Promise<Set<string>> {
+  const schemas = [...new Set(nodes.map((n) => n.relation.schema))];
+  const found = new Set<string>();
+  await withConnection(adapter, async (connection) => {
+    for (const schema of schemas) {
+      for (const relation of await adapter.listRelations(connection, schema)) found.add(`${schema}.${relation.identifier}`.toLowerCase());
+    }
+  });
+  return found;
+}

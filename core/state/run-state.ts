@@ -1,0 +1,80 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ColumnMeta } from '../adapters/adapter.js';
+import type { CompiledNode, Manifest, RelationName } from '../manifest/types.js';
+import { writeFileAtomic } from '../runner/artifacts.js';
+
+/**
+ * What the last successful build of each node on a target looked like. `state:modified` and
+ * `run --changed` compare the current manifest with it. Kept under target/state/<target>.json;
+ * losing it is safe: everything then counts as new and is rebuilt.
+ */
+export interface NodeState {
+  stateChecksum: string;
+  materialized: string;
+  relation: RelationName;
+  compiledSql: string;
+  /** The relation's columns right after the build, in order. */
+  columns?: ColumnMeta[];
+  builtAt: string;
+}
+
+export interface RunState {
+  version: 1;
+  target: string;
+  nodes: Record<string, NodeState>;
+}
+
+export function statePath(targetPath: string, targetName: string): string {
+  return join(targetPath, 'state', `${targetName}.json`);
+}
+
+export function readState(targetPath: string, targetName: string): RunState | undefined {
+  const path = statePath(targetPath, targetName);
+  if (!existsSync(path)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(path, 'utf8')) as RunState;
+    return state.version === 1 && state.nodes ? state : undefined;
+  } catch {
+    return undefined; // a damaged state file only means a fuller rebuild
+  }
+}
+
+export function writeState(targetPath: string, state: RunState): void {
+  writeFileAtomic(statePath(targetPath, state.target), JSON.stringify(state));
+}
+
+export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined): void {
+  state.nodes[node.uniqueId] = {
+    stateChecksum: node.stateChecksum,
+    materialized: node.config.materialized,
+    relation: node.relation,
+    compiledSql: node.compiledSql,
+    ...(columns ? { columns } : {}),
+    builtAt: new Date().toISOString(),
+  };
+}
+
+export type StateStatus = 'new' | 'modified' | 'unmodified';
+
+export function stateStatus(node: CompiledNode, state: RunState | undefined): StateStatus {
+  const previous = state?.nodes[node.uniqueId];
+  if (!previous) return 'new';
+  return previous.stateChecksum === node.stateChecksum && sameRelation(previous.relation, node.relation) ? 'unmodified' : 'modified';
+}
+
+function sameRelation(a: RelationName, b: RelationName): boolean {
+  return a.schema === b.schema && a.identifier === b.identifier && (a.database ?? '') === (b.database ?? '');
+}
+
+/** The `state:` selector method: state:modified, state:new, state:unmodified, as dbt spells them. */
+export function stateSelectorMethod(manifest: Manifest, state: RunState | undefined): (value: string) => Set<string> {
+  return (value: string) => {
+    const wanted = value === 'modified' ? ['modified', 'new'] : [value.replace(/^modified\..*$/, 'modified')];
+    const ids = new Set<string>();
+    for (const node of Object.values(manifest.nodes)) {
+      if (wanted.includes(stateStatus(node, state))) ids.add(node.uniqueId);
+    }
+    return ids;
+  };
+}

@@ -1,0 +1,170 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectCleanFailure } from './support/expect-output.js';
+import { dialects, FixtureProject, type DialectName } from './support/project.js';
+
+/*
+ * Incremental models and state-based runs, end to end on every dialect: each strategy, the
+ * NULL-key guard, on_schema_change, --full-refresh, transactional failure, state:modified and
+ * run --changed with breaking / non-breaking classification.
+ */
+const projects: FixtureProject[] = [];
+afterAll(async () => {
+  await Promise.all(projects.map((p) => p.cleanup()));
+});
+
+function fixture(dialect: DialectName, files: Record<string, string>): FixtureProject {
+  const project = new FixtureProject(dialect, files);
+  projects.push(project);
+  return project;
+}
+
+/** Source rows are chosen by a var, so each run can "land" a new batch. */
+const SOURCE = `select * from (values
+  (1, 'a', 10),
+  (2, 'b', 20),
+  (3, 'c', {{ var('amount_3', 30) }}),
+  (4, {{ var('name_4', "'d'") }}, 40)
+) as t(id, name, amount)
+where id <= {{ var('max_id', 2) }}
+`;
+
+function incrementalModel(config: string, extraColumn = false): string {
+  return `{{ config(materialized='incremental'${config}) }}
+select id, name, amount${extraColumn ? ", 'x' as note" : ''}
+from {{ ref('src') }}
+{% if is_incremental() %}where id >= (select max(id) from {{ this }}){% endif %}
+`;
+}
+
+type Row = { id: number; name: string | null; amount: number };
+
+async function rows(project: FixtureProject, table = 'events'): Promise<Row[]> {
+  const result = await project.query<Row>(`select id, name, cast(amount as integer) as amount from ${project.schema}.${table} order by id, name`);
+  return result.map((r) => ({ id: Number(r.id), name: r.name, amount: Number(r.amount) }));
+}
+
+describe.each(await dialects())('incremental models on %s', (dialect) => {
+  it('append adds the new batch, including the overlapping row', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel('') });
+    expect((await project.cli('run')).code).toBe(0);
+    expect(await rows(project)).toHaveLength(2);
+    const second = await project.cli('run', '--vars', '{max_id: 3}');
+    expect(second.code, second.stderr).toBe(0);
+    // id >= max(id) re-selects id 2: append duplicates it, as dbt's append does.
+    expect((await rows(project)).map((r) => r.id)).toEqual([1, 2, 2, 3]);
+  });
+
+  it.each(['merge', 'delete+insert'])('%s updates matched keys and inserts new ones', async (strategy) => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key='id', incremental_strategy='${strategy}'`) });
+    expect((await project.cli('run')).code).toBe(0);
+    const second = await project.cli('run', '--vars', '{max_id: 3, amount_3: 33}');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('incremental');
+    expect(await rows(project)).toEqual([
+      { id: 1, name: 'a', amount: 10 },
+      { id: 2, name: 'b', amount: 20 },
+      { id: 3, name: 'c', amount: 33 },
+    ]);
+    // Loading the same batch again changes nothing.
+    expect((await project.cli('run', '--vars', '{max_id: 3, amount_3: 33}')).code).toBe(0);
+    expect(await rows(project)).toHaveLength(3);
+  });
+
+  it('merge on a composite key', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key=['id', 'name'], incremental_strategy='merge'`) });
+    expect((await project.cli('run')).code).toBe(0);
+    expect((await project.cli('run', '--vars', '{max_id: 3, amount_3: 31}')).code).toBe(0);
+    expect((await rows(project)).find((r) => r.id === 3)?.amount).toBe(31);
+  });
+
+  it('refuses a batch with NULL unique keys and leaves the table unchanged', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key=['id', 'name'], incremental_strategy='merge'`) });
+    expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);
+    const before = await rows(project);
+    const result = await project.cli('run', '--vars', '{max_id: 4, name_4: "null"}');
+    expectCleanFailure(result, 1);
+    expect(result.stdout).toMatch(/NULL in the unique_key \(id, name\)/);
+    expect(await rows(project)).toEqual(before);
+  });
+
+  it('on_schema_change: fail keeps the table; append_new_columns adds the column; sync_all_columns drops one', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key='id', on_schema_change='fail'`) });
+    expect((await project.cli('run')).code).toBe(0);
+    project.write({ 'models/events.sql': incrementalModel(`, unique_key='id', on_schema_change='fail'`, true) });
+    const failed = await project.cli('run', '--vars', '{max_id: 3}');
+    expectCleanFailure(failed, 1);
+    expect(failed.stdout).toMatch(/columns of events changed \(added note\)/);
+    expect(await rows(project)).toHaveLength(2);
+
+    project.write({ 'models/events.sql': incrementalModel(`, unique_key='id', on_schema_change='append_new_columns'`, true) });
+    expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);
+    const noted = await project.query<{ id: number; note: string | null }>(`select id, note from ${project.schema}.events order by id`);
+    expect(noted.map((r) => r.note)).toEqual([null, 'x', 'x']);
+
+    project.write({ 'models/events.sql': incrementalModel(`, unique_key='id', on_schema_change='sync_all_columns'`) });
+    expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);
+    const columns = await project.query<{ column_name: string }>(`select column_name from information_schema.columns where table_schema = '${project.schema}' and table_name = 'events' order by ordinal_position`);
+    expect(columns.map((c) => c.column_name)).toEqual(['id', 'name', 'amount']);
+  });
+
+  it('--full-refresh rebuilds from scratch; a failing step leaves the table as it was', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key='id'`) });
+    expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);
+    expect((await project.cli('run', '--full-refresh')).code).toBe(0);
+    expect(await rows(project)).toHaveLength(2);
+    // A type error in the new batch: the incremental step fails inside its transaction.
+    const broken = await project.cli('run', '--vars', `{max_id: 3, amount_3: "'not a number' + 1"}`);
+    expectCleanFailure(broken, 1);
+    expect(await rows(project)).toHaveLength(2);
+  });
+});
+
+describe.each(await dialects())('state-based runs on %s', (dialect) => {
+  const files = {
+    'models/a.sql': 'select 1 as id, 10 as amount\n',
+    'models/b.sql': "select id, amount from {{ ref('a') }}\n",
+    'models/c.sql': "select id from {{ ref('b') }}\n",
+    'models/other.sql': 'select 2 as x\n',
+  };
+
+  it('run --changed builds only what changed and what a breaking change affects', async () => {
+    const project = fixture(dialect, files);
+    const first = await project.cli('run', '--changed');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('No earlier build');
+
+    const noop = await project.cli('run', '--changed');
+    expect(noop.code).toBe(0);
+    expect(noop.stdout).toContain('Nothing to do: every selected model is up to date.');
+
+    // A column added at the end is non-breaking: b and c are left alone.
+    project.write({ 'models/a.sql': "select 1 as id, 10 as amount, 'new' as note\n" });
+    const additive = await project.cli('run', '--changed');
+    expect(additive.code, additive.stderr).toBe(0);
+    expect(additive.stdout).toMatch(/modified\s+a\s+non-breaking\s+column added at the end: note/);
+    expect(additive.stdout).toContain('Running 1 model');
+
+    // Changed logic is breaking: everything downstream is rebuilt.
+    project.write({ 'models/a.sql': "select 1 as id, 11 as amount, 'new' as note\n" });
+    const breaking = await project.cli('run', '--changed');
+    expect(breaking.stdout).toMatch(/modified\s+a\s+breaking\s+the query logic changed/);
+    expect(breaking.stdout).toContain('Running 3 models');
+    expect(breaking.stdout).not.toMatch(/\bother\b/);
+
+    // A relation dropped behind smelt's back is rebuilt.
+    await project.query(`drop ${dialect === 'duckdb' ? 'view' : 'view'} ${project.schema}.other`);
+    const missing = await project.cli('run', '--changed');
+    expect(missing.stdout).toMatch(/missing\s+other/);
+  });
+
+  it('state:modified+ selects changed models and their downstream (dbt semantics)', async () => {
+    const project = fixture(dialect, files);
+    expect((await project.cli('run')).code).toBe(0);
+    expect((await project.cli('ls', '-s', 'state:modified', '--output', 'name')).stdout.trim()).toBe('');
+    project.write({ 'models/b.sql': "select id, amount * 2 as amount from {{ ref('a') }}\n" });
+    const listed = await project.cli('ls', '-s', 'state:modified+', '--output', 'name');
+    expect(listed.stdout.trim().split('\n')).toEqual(['b', 'c']);
+    const run = await project.cli('run', '-s', 'state:modified+');
+    expect(run.stdout).toContain('Running 2 models');
+  });
+});
