@@ -20,6 +20,7 @@ export interface CommonFlags {
   exclude?: string[];
   fullRefresh?: boolean;
   failFast?: boolean;
+  logFormat?: 'text' | 'json';
 }
 
 export interface CliState {
@@ -33,7 +34,8 @@ export function projectOptions(command: Command): Command {
     .option('-t, --target <name>', 'target from project.yml to use')
     .option('--vars <yaml>', "override project vars, as YAML or JSON: '{key: value}'")
     .option('--debug', 'print stack traces and the SQL sent')
-    .option('-q, --quiet', 'print only errors and the summary');
+    .option('-q, --quiet', 'print only errors and the summary')
+    .addOption(new Option('--log-format <format>', 'text, or json: one JSON object per event').choices(['text', 'json']).default('text'));
 }
 
 export function selectionOptions(command: Command): Command {
@@ -70,13 +72,13 @@ export function sessionFor(flags: CommonFlags, state: CliState, output: Output):
 
 /** Runs a command body; maps errors to messages and exit codes (never a stack trace without --debug). */
 export async function guard(state: CliState, flags: CommonFlags, body: (output: Output) => Promise<number> | number): Promise<void> {
-  const output = new Output(state.io, { debug: flags.debug, quiet: flags.quiet });
+  const output = new Output(state.io, { debug: flags.debug, quiet: flags.quiet, logFormat: flags.logFormat });
   try {
     state.exitCode = await body(output);
   } catch (error) {
     if (error instanceof SmeltErrors) {
       for (const e of error.errors) output.error(e);
-      output.io.stderr(`\n${error.errors.length} errors found.\n`);
+      if (!output.json) output.io.stderr(`\n${error.errors.length} errors found.\n`);
       state.exitCode = EXIT_ERROR;
       return;
     }

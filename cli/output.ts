@@ -10,6 +10,8 @@ export interface OutputOptions {
   quiet?: boolean;
   debug?: boolean;
   color?: boolean;
+  /** 'json': one JSON object per event on stdout, for CI and orchestrators. */
+  logFormat?: 'text' | 'json';
 }
 
 /** Terminal output: colors only on a terminal without NO_COLOR; one line per node; a summary. */
@@ -17,7 +19,19 @@ export class Output implements Reporter {
   readonly color: boolean;
 
   constructor(readonly io: CliIo, readonly options: OutputOptions = {}) {
-    this.color = options.color ?? (io.isTty && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb');
+    this.json = options.logFormat === 'json';
+    this.color = !this.json && (options.color ?? (io.isTty && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb'));
+  }
+
+  readonly json: boolean;
+
+  get debugEnabled(): boolean {
+    return !!this.options.debug;
+  }
+
+  /** One JSON event per line (--log-format json). */
+  event(name: string, fields: Record<string, unknown>): void {
+    this.io.stdout(`${JSON.stringify({ event: name, ts: new Date().toISOString(), ...fields })}\n`);
   }
 
   paint(color: Color, text: string): string {
@@ -29,22 +43,32 @@ export class Output implements Reporter {
   }
 
   info(message: string): void {
+    if (this.json) return this.event('info', { message });
     if (!this.options.quiet) this.line(message);
   }
 
   debug(message: string): void {
-    if (this.options.debug) this.io.stderr(`${this.paint('gray', message)}\n`);
+    if (!this.options.debug) return;
+    if (this.json) return this.event('debug', { message });
+    this.io.stderr(`${this.paint('gray', message)}\n`);
   }
 
   warn(warning: SmeltError | string): void {
+    if (this.json) return this.event('warning', typeof warning === 'string' ? { message: warning } : errorFields(warning));
     if (typeof warning === 'string') {
       this.io.stderr(`${this.paint('yellow', 'warning:')} ${warning}\n`);
       return;
     }
     this.io.stderr(`${this.paint('yellow', 'warning:')} ${formatLocated(warning)}\n`);
+    if (warning.hint) this.io.stderr(`  ${this.paint('cyan', 'hint:')} ${warning.hint}\n`);
+  }
+
+  nodeStarted(index: number, total: number, id: string): void {
+    if (this.json) this.event('node_started', { index, total, unique_id: id });
   }
 
   nodeFinished(index: number, total: number, result: NodeResult): void {
+    if (this.json) return this.event('node_finished', { index, total, ...result });
     if (this.options.quiet && result.status !== 'error' && result.status !== 'fail') return;
     const counter = `${String(index).padStart(String(total).length)} of ${total}`;
     const label = STATUS_LABEL[result.status];
@@ -58,6 +82,10 @@ export class Output implements Reporter {
 
   summary(summary: RunSummary): void {
     const count = (status: string) => summary.results.filter((r) => r.status === status).length;
+    if (this.json) {
+      const counts = Object.fromEntries(['success', 'pass', 'warn', 'error', 'fail', 'skipped'].map((s) => [s, count(s)]));
+      return this.event('run_summary', { command: summary.command, success: summary.success, elapsed: summary.elapsed, counts });
+    }
     const parts: string[] = [];
     const ok = count('success') + count('pass');
     parts.push(this.paint('green', `${ok} ok`));
@@ -77,6 +105,10 @@ export class Output implements Reporter {
 
   /** Prints an error that ended the command. */
   error(error: unknown): void {
+    if (this.json) {
+      const fields = error instanceof SmeltError ? errorFields(error) : { message: (error as Error)?.message ?? String(error), kind: 'internal' };
+      return this.event('error', this.options.debug ? { ...fields, stack: (error as Error)?.stack } : fields);
+    }
     if (error instanceof SmeltError) {
       this.io.stderr(`${this.paint('red', 'error:')} ${formatLocated(error)}\n`);
       if (error.hint) this.io.stderr(`  ${this.paint('cyan', 'hint:')} ${error.hint}\n`);
@@ -88,6 +120,10 @@ export class Output implements Reporter {
     if (this.options.debug) this.io.stderr(`${err?.stack ?? ''}\n`);
     else this.io.stderr('  Run again with --debug for the stack trace, and please report it.\n');
   }
+}
+
+function errorFields(error: SmeltError): Record<string, unknown> {
+  return { message: error.message, kind: error.kind, ...error.location, ...(error.hint ? { hint: error.hint } : {}) };
 }
 
 /** "message\n  --> file:line:col (node)". */

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Manifest } from '../manifest/types.js';
 import type { RunSummary } from './results.js';
@@ -15,11 +15,24 @@ export function writeManifest(targetPath: string, manifest: Manifest, redact: (t
   writeFileAtomic(join(targetPath, 'manifest.json'), redact(JSON.stringify(manifest, null, 1)));
 }
 
-/** target/compiled/<project>/<path>: the SELECT each node compiles to. */
+/**
+ * target/compiled/<project>/<path>: the SELECT each node compiles to. Only files whose text
+ * changed are written (reading is far cheaper than writing), so a no-op run stays fast. These
+ * files are for reading, not inputs, so a plain write is enough.
+ */
 export function writeCompiled(targetPath: string, manifest: Manifest, redact: (text: string) => string): void {
+  const folders = new Set<string>();
   for (const node of Object.values(manifest.nodes)) {
-    if (node.resourceType === 'seed') continue;
-    writeFileAtomic(compiledPath(targetPath, manifest.metadata.projectName, node.path), redact(node.compiledSql));
+    if (node.resourceType === 'seed' || !node.compiledSql) continue;
+    const path = compiledPath(targetPath, manifest.metadata.projectName, node.path);
+    const text = redact(node.compiledSql);
+    if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
+    const folder = dirname(path);
+    if (!folders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      folders.add(folder);
+    }
+    writeFileSync(path, text);
   }
 }
 

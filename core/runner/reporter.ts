@@ -10,6 +10,8 @@ export interface Reporter {
   summary(summary: RunSummary): void;
   /** SQL sent to the database, for --debug. */
   debug?(message: string): void;
+  /** Whether debug() prints anything (so callers can skip the work of logging). */
+  readonly debugEnabled?: boolean;
 }
 
 export const silentReporter: Reporter = {

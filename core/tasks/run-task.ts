@@ -1,4 +1,5 @@
 import { createAdapter } from '../adapters/create-adapter.js';
+import { withSqlLog } from '../adapters/sql-log.js';
 import { selectNodesDetailed } from '../graph/selector.js';
 import { redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
 import type { Reporter } from '../runner/reporter.js';
@@ -34,7 +35,8 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
   });
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
 
-  const adapter = await createAdapter(session.target, session.root, session.threads);
+  const raw = await createAdapter(session.target, session.root, session.threads);
+  const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
   let summary: RunSummary;
   try {
     let nodes = selected;
