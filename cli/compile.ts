@@ -6,11 +6,19 @@ export function registerCompile(program: Command, state: CliState): void {
   const command = program
     .command('compile')
     .description('render every model and write target/manifest.json and target/compiled/ (no database)')
-    .addHelpText('after', '\nExample:\n  smelt compile\n  smelt compile -s +fact_sales');
-  selectionOptions(projectOptions(command)).action(async (flags: CommonFlags) => {
+    .addHelpText('after', '\nExamples:\n  smelt compile\n  smelt compile -s +fact_sales\n  smelt compile --inline "select * from {{ ref(\'fact_sales\') }}"');
+  selectionOptions(projectOptions(command))
+    .option('--inline <sql>', 'compile this SQL (refs, sources, macros, vars) and print it')
+    .action(async (flags: CommonFlags & { inline?: string }) => {
     await guard(state, flags, (output) => {
       const session = sessionFor(flags, state, output);
       session.compiled.warnings.forEach((w) => output.warn(w));
+      if (flags.inline !== undefined) {
+        const sql = session.compiled.templates.renderInline(flags.inline);
+        if (output.json) output.event('compiled', { sql });
+        else output.line(sql);
+        return EXIT_OK;
+      }
       const result = compileTask(session, flags, output);
       output.info(`Compiled ${result.models} models, ${result.seeds} seeds, ${result.sources} sources and ${result.macros} macros into ${session.project.config['target-path']}/`);
       return EXIT_OK;

@@ -4,10 +4,15 @@ import { registerClean } from './clean.js';
 import { EXIT_ERROR, type CliState } from './common.js';
 import { registerCompile } from './compile.js';
 import { registerDebug } from './debug.js';
+import { registerDocs } from './docs.js';
 import { registerInit } from './init.js';
 import { processIo, type CliIo } from './io.js';
 import { registerLs } from './ls.js';
 import { registerRun } from './run.js';
+import { registerShow } from './show.js';
+import { registerRunOperation } from './run-operation.js';
+import { registerRetry } from './retry.js';
+import { registerSource } from './source.js';
 
 /** Builds the command tree. One file per command; each stays thin and calls core. */
 export function buildProgram(state: CliState): Command {
@@ -22,9 +27,18 @@ export function buildProgram(state: CliState): Command {
   registerCompile(program, state);
   registerRun(program, state);
   registerLs(program, state);
+  registerShow(program, state);
+  registerRunOperation(program, state);
+  registerRetry(program, state);
+  registerSource(program, state);
+  registerDocs(program, state);
   registerClean(program, state);
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: (s) => state.io.stdout(s), writeErr: (s) => state.io.stderr(s) });
+  for (const command of allCommands(program)) command.exitOverride().configureOutput({ writeOut: (s) => state.io.stdout(s), writeErr: (s) => state.io.stderr(s) });
   return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
 
 /** Runs the CLI and returns its exit code (it never calls process.exit, so tests can run it in-process). */

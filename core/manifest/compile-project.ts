@@ -9,6 +9,7 @@ import { TemplateContext, type NodeHooks, type RunContext } from '../template/co
 import { TemplateEnvironment } from '../template/environment.js';
 import { cteName, inlineCtes, type Cte } from '../template/inline-ctes.js';
 import { TemplateRelation } from '../template/relation.js';
+import { compileTests } from '../testing/compile-tests.js';
 import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
 import type { ColumnInfo, CompiledNode, Manifest, Materialization, NodeConfig, RelationName, SourceNode } from './types.js';
@@ -36,6 +37,13 @@ export interface CompiledTemplates {
   environment: TemplateEnvironment;
   /** Renders a node's SQL again (for is_incremental() at run time). */
   renderNode(node: CompiledNode, options: { isIncremental: boolean }): string;
+  /**
+   * Renders SQL that is not a file of the project (`compile --inline`, `show --inline`, hooks,
+   * run-operation) with the full context: refs resolve to final relations, ephemerals inline.
+   */
+  renderInline(text: string, path?: string): string;
+  /** Renders a snippet (a pre-hook or post-hook) in a node's context: `this` is that node. */
+  renderForNode(node: CompiledNode, text: string): string;
 }
 
 interface Candidate {
@@ -119,6 +127,8 @@ export function compileProject(options: CompileOptions): CompileResult {
       nodes[node.uniqueId] = node;
     });
   }
+  // Data tests (generic, singular, unit) read the nodes above; their SQL gets ephemerals inlined below.
+  Object.assign(nodes, compileTests({ project, nodes, sources, rendered, context, environment, run, errors }));
 
   const parentMap: Record<string, string[]> = {};
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
@@ -162,6 +172,31 @@ export function compileProject(options: CompileOptions): CompileResult {
       const candidate = candidates.get(node.uniqueId)!;
       const hooks = compileHooks(candidate, node, candidates, relations, sources, run, isIncremental);
       return inlineCtes(context.renderNode(candidate.file, hooks, node.uniqueId), ephemeralCtes(node.uniqueId, nodes, rendered, dag));
+    },
+    renderForNode(node, text) {
+      const candidate = candidates.get(node.uniqueId);
+      if (!candidate) return text;
+      const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
+      return context.renderNode({ path: `${node.path} (hook)`, text }, hooks, node.uniqueId);
+    },
+    renderInline(text, path = '<inline>') {
+      const candidate: Candidate = {
+        name: 'inline', uniqueId: `sql_operation.${project.name}.inline`, resourceType: 'model', file: { path, text }, folders: [],
+        config: {}, refs: [], sources: [], macros: new Set(), vars: new Map(),
+      };
+      const node = toNode(candidate, { schema: run.target.schema, identifier: 'inline' }, run.target.schema, environment);
+      const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
+      const refs: string[] = [];
+      const sql = context.renderNode(candidate.file, { ...hooks, ref: (name) => { refs.push(findRefTarget(name, candidate, candidates).uniqueId); return hooks.ref(name); } }, candidate.uniqueId);
+      // Ephemeral models the snippet refs, with their own ephemeral parents first.
+      const ctes: Cte[] = [];
+      for (const id of refs) {
+        if (nodes[id]?.config.materialized !== 'ephemeral') continue;
+        for (const cte of [...ephemeralCtes(id, nodes, rendered, dag), { name: cteName(nodes[id]!.name), sql: rendered.get(id)! }]) {
+          if (!ctes.some((c) => c.name === cte.name)) ctes.push(cte);
+        }
+      }
+      return inlineCtes(sql, ctes);
     },
   };
   return { manifest, dag, warnings: errors.warnings, templates };
@@ -280,13 +315,19 @@ function collectSources(project: Project, run: RunContext, errors: ErrorCollecto
           },
           ...(source.loader ? { loader: source.loader } : {}),
           ...(table.loaded_at_field ?? source.loaded_at_field ? { loadedAtField: table.loaded_at_field ?? source.loaded_at_field } : {}),
-          config: { enabled: true, tags, ...source.config, ...table.config, ...(table.cdc !== undefined ? { cdc: table.cdc } : {}) },
+          config: { enabled: true, tags, ...source.config, ...table.config, ...(table.cdc !== undefined ? { cdc: table.cdc } : {}), ...freshnessOf(source, table) },
         };
       });
     });
   }
   void run;
   return sources;
+}
+
+/** dbt: a table's `freshness` overrides its source's; `freshness: null` on the table turns it off. */
+function freshnessOf(source: SourceProperties, table: SourceProperties['tables'][number]): { freshness?: unknown } {
+  if ('freshness' in table) return table.freshness === null ? {} : { freshness: table.freshness };
+  return source.freshness !== undefined && source.freshness !== null ? { freshness: source.freshness } : {};
 }
 
 function parseHooks(candidate: Candidate, candidates: Map<string, Candidate>, sources: Record<string, SourceNode>, run: RunContext): NodeHooks {

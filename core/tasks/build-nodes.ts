@@ -1,6 +1,7 @@
 import { withConnection, type Adapter } from '../adapters/adapter.js';
 import { SmeltError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
+import { withHooks } from '../materializations/hooks.js';
 import { materializationFor } from '../materializations/registry.js';
 import { compiledPath, writeRunSql } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
@@ -78,14 +79,16 @@ async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise
   const base = { uniqueId: node.uniqueId, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized, startedAt };
   try {
     const outcome = await withConnection(adapter, (connection) =>
-      materializationFor(node).build({
-        node,
-        sql: node.compiledSql,
-        adapter,
-        connection,
-        fullRefresh: options.fullRefresh,
-        render: (isIncremental) => session.compiled.templates.renderNode(node, { isIncremental }),
-      }),
+      withHooks(node, connection, (sql) => session.compiled.templates.renderForNode(node, sql), () =>
+        materializationFor(node).build({
+          node,
+          sql: node.compiledSql,
+          adapter,
+          connection,
+          fullRefresh: options.fullRefresh,
+          render: (isIncremental) => session.compiled.templates.renderNode(node, { isIncremental }),
+        }),
+      ),
     );
     writeRunSql(session.targetPath, session.project.name, node.path, outcome.statements, redact);
     outcome.warnings.forEach((w) => options.reporter.warn(`${node.name}: ${w}`));
@@ -100,10 +103,7 @@ async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise
     };
   } catch (error) {
     if (!(error instanceof SmeltError)) throw error;
-    // Point database errors at the compiled SQL the user can open, at the line the database named.
-    const compiled = relative(session.root, compiledPath(session.targetPath, session.project.name, node.path));
-    const line = error.location.line !== undefined && error.kind === 'database' ? Math.max(1, error.location.line - 1) : error.location.line;
-    const where = error.kind === 'database' ? `${compiled}${line ? `:${line}` : ''}` : error.where || node.path;
+    const { where, hint } = error.kind === 'database' ? databaseErrorPlace(session, node, error) : { where: error.where || node.path, hint: error.hint };
     return {
       ...base,
       status: 'error',
@@ -111,10 +111,24 @@ async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise
       completedAt: new Date().toISOString(),
       message: redact(error.message),
       where,
-      ...(error.hint ? { hint: error.hint } : {}),
+      ...(hint ? { hint } : {}),
       warnings: [],
     };
   }
+}
+
+/**
+ * Points a database error at the compiled SQL the user can open, at the line (and column) the
+ * database named. The statement wraps that SQL as `create ... as (\n<sql>\n)`: one line more.
+ */
+function databaseErrorPlace(session: Session, node: CompiledNode, error: SmeltError): { where: string; hint: string } {
+  const compiled = relative(session.root, compiledPath(session.targetPath, session.project.name, node.path));
+  const { line, column } = error.location;
+  const position = line === undefined ? '' : `:${Math.max(1, line - 1)}${column !== undefined ? `:${column}` : ''}`;
+  return {
+    where: `${compiled}${position}`,
+    hint: error.hint ?? `${compiled} is the SQL the database ran; fix the model in ${node.path}.`,
+  };
 }
 
 /** Creates every schema the selected nodes live in, once, before anything is built. */

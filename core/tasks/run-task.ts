@@ -7,7 +7,9 @@ import { isFailure, type NodeResult, type RunSummary } from '../runner/results.j
 import type { Session } from '../session.js';
 import { planChanges, type PlannedChange } from '../state/plan-changes.js';
 import { readState, recordBuild, stateSelectorMethod, writeState, type RunState } from '../state/run-state.js';
-import { buildNodes } from './build-nodes.js';
+import { buildNodes, ensureSchemas } from './build-nodes.js';
+import type { CompiledNode } from '../manifest/types.js';
+import { runProjectHooks } from './run-hooks.js';
 
 export interface RunOptions {
   select?: string[];
@@ -55,7 +57,15 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
     } else {
       await adapter.open();
       reporter.info(`Running ${buildable.length} model${buildable.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
-      const results = await buildNodes({ session, adapter, nodes, reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact });
+      // As dbt does: schemas first, so on-run-start hooks can write into them.
+      await ensureSchemas(adapter, [...nodes.map((id) => manifest.nodes[id]!), { relation: { schema: session.run.target.schema } } as CompiledNode]);
+      await runProjectHooks(session, adapter, 'on-run-start');
+      let results: NodeResult[] = [];
+      try {
+        results = await buildNodes({ session, adapter, nodes, reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact });
+      } finally {
+        await runProjectHooks(session, adapter, 'on-run-end');
+      }
       summary = { command: 'run', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };
       saveState(session, state, results);
     }
