@@ -32,11 +32,14 @@ export function registerClean(program: Command, state: CliState): void {
             }
           }
         }
-        for (const target of config['clean-targets']) {
+        // Never delete the project itself or anything outside it; check every entry before deleting any.
+        const paths = config['clean-targets'].map((target) => {
           const path = resolve(root, target);
           const rel = relative(root, path);
-          // Never delete the project itself or anything outside it.
           if (rel === '' || rel.startsWith('..')) throw new UsageError(`clean-targets entry '${target}' is outside the project or is the project itself`, { file: 'project.yml' });
+          return { path, rel };
+        });
+        for (const { path, rel } of paths) {
           if (!existsSync(path)) continue;
           const kept = removeExcept(path, keep);
           output.info(kept.length > 0 ? `Cleaned ${rel}/ (kept ${kept.map((k) => relative(root, k)).join(', ')}; use --all to delete it)` : `Removed ${rel}/`);

@@ -1,18 +1,22 @@
 import { Command, CommanderError } from 'commander';
 import { SMELT_VERSION } from '../core/version.js';
+import { registerBuild } from './build.js';
 import { registerClean } from './clean.js';
 import { EXIT_ERROR, type CliState } from './common.js';
 import { registerCompile } from './compile.js';
 import { registerDebug } from './debug.js';
 import { registerDocs } from './docs.js';
+import { registerIngest } from './ingest.js';
 import { registerInit } from './init.js';
 import { processIo, type CliIo } from './io.js';
 import { registerLs } from './ls.js';
 import { registerRun } from './run.js';
+import { registerSeed } from './seed.js';
 import { registerShow } from './show.js';
 import { registerRunOperation } from './run-operation.js';
 import { registerRetry } from './retry.js';
 import { registerSource } from './source.js';
+import { registerTest } from './test.js';
 
 /** Builds the command tree. One file per command; each stays thin and calls core. */
 export function buildProgram(state: CliState): Command {
@@ -26,6 +30,10 @@ export function buildProgram(state: CliState): Command {
   registerDebug(program, state);
   registerCompile(program, state);
   registerRun(program, state);
+  registerTest(program, state);
+  registerBuild(program, state);
+  registerSeed(program, state);
+  registerIngest(program, state);
   registerLs(program, state);
   registerShow(program, state);
   registerRunOperation(program, state);

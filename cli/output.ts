@@ -71,11 +71,13 @@ export class Output implements Reporter {
     if (this.json) return this.event('node_finished', { index, total, ...result });
     if (this.options.quiet && result.status !== 'error' && result.status !== 'fail') return;
     const counter = `${String(index).padStart(String(total).length)} of ${total}`;
-    const label = STATUS_LABEL[result.status];
+    // Tests show how many rows failed: `FAIL 3`, `WARN 12`.
+    const counted = (result.status === 'fail' || result.status === 'warn') && result.failures !== undefined;
+    const label = counted ? `${STATUS_LABEL[result.status]} ${result.failures}` : STATUS_LABEL[result.status];
     const status = this.paint(STATUS_COLOR[result.status], label.padEnd(7));
     const kind = result.materialization.padEnd(11);
     const name = `${result.name} `.padEnd(40, '.');
-    const rows = result.rowsAffected !== undefined ? `${result.rowsAffected.toLocaleString('en-US')} rows` : '';
+    const rows = result.rowsAffected !== undefined ? `${result.rowsAffected.toLocaleString('en-US')} rows` : result.message === 'unchanged' ? 'skipped: unchanged' : '';
     const seconds = result.status === 'skipped' ? '' : `${result.executionTime.toFixed(2)}s`;
     this.line(`${counter}  ${status} ${kind} ${name} ${rows.padStart(14)} ${seconds.padStart(7)}`.trimEnd());
   }
@@ -87,18 +89,19 @@ export class Output implements Reporter {
       return this.event('run_summary', { command: summary.command, success: summary.success, elapsed: summary.elapsed, counts });
     }
     const parts: string[] = [];
-    const ok = count('success') + count('pass');
-    parts.push(this.paint('green', `${ok} ok`));
+    if (count('success') || !count('pass')) parts.push(this.paint('green', `${count('success')} ok`));
+    if (count('pass')) parts.push(this.paint('green', `${count('pass')} passed`));
     if (count('warn')) parts.push(this.paint('yellow', `${count('warn')} warned`));
     if (count('error')) parts.push(this.paint('red', `${count('error')} error${count('error') === 1 ? '' : 's'}`));
     if (count('fail')) parts.push(this.paint('red', `${count('fail')} failed`));
     if (count('skipped')) parts.push(this.paint('yellow', `${count('skipped')} skipped`));
     this.line();
     this.line(`${summary.success ? this.paint('green', 'Done.') : this.paint('red', 'Finished with errors.')} ${parts.join(', ')} in ${summary.elapsed.toFixed(2)}s`);
-    for (const result of summary.results.filter((r) => r.status === 'error' || r.status === 'fail')) {
+    for (const result of summary.results.filter((r) => r.status === 'error' || r.status === 'fail' || r.status === 'warn')) {
       this.line();
-      this.line(`${this.paint('red', result.status === 'fail' ? 'Failure' : 'Error')} in ${result.resourceType} ${this.paint('bold', result.name)}${result.where ? ` (${result.where})` : ''}`);
-      if (result.message) this.line(`  ${result.message}`);
+      const heading = result.status === 'warn' ? this.paint('yellow', 'Warning') : this.paint('red', result.status === 'fail' ? 'Failure' : 'Error');
+      this.line(`${heading} in ${result.resourceType} ${this.paint('bold', result.name)}${result.where ? ` (${result.where})` : ''}`);
+      if (result.message) for (const line of result.message.split('\n')) this.line(`  ${line}`);
       if (result.hint) this.line(`  ${this.paint('cyan', 'hint:')} ${result.hint}`);
     }
   }

@@ -63,6 +63,11 @@ export class DatabaseError extends SmeltError {
   override readonly kind = 'database';
 }
 
+/** A data test, unit test or model contract that could not be checked or was not met. */
+export class TestError extends SmeltError {
+  override readonly kind = 'test';
+}
+
 /** Bad flags or selectors. */
 export class UsageError extends SmeltError {
   override readonly kind = 'usage';

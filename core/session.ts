@@ -74,8 +74,9 @@ export function openSession(options: SessionOptions = {}): Session {
     quote: (identifier) => dialect.quote(identifier),
     log: options.log,
   };
-  const compiled = compileProject({ project, run, targetName: target.name, smeltVersion: SMELT_VERSION });
-  return { root, project, target, run, compiled, threads, targetPath: resolve(root, project.config['target-path']) };
+  const targetPath = resolve(root, project.config['target-path']);
+  const compiled = compileProject({ project, run, targetName: target.name, smeltVersion: SMELT_VERSION, targetPath });
+  return { root, project, target, run, compiled, threads, targetPath };
 }
 
 /** dbt allows vars scoped under the project's name; those apply to this project. */

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { RelationName } from '../manifest/types.js';
 import type { Dialect } from './dialect.js';
 
@@ -15,6 +16,8 @@ export interface Capabilities {
   readonly parallelConnections: boolean;
   /** MERGE INTO is available. */
   readonly merge: boolean;
+  /** bulkLoadCsv reads the CSV file by its path (else it is sent the checked bytes from `open()`). */
+  readonly bulkLoadReadsFile: boolean;
 }
 
 export const DEFAULT_CAPABILITIES: Capabilities = {
@@ -22,6 +25,7 @@ export const DEFAULT_CAPABILITIES: Capabilities = {
   dropCascadesDependentViews: false,
   parallelConnections: true,
   merge: false,
+  bulkLoadReadsFile: false,
 };
 
 export type RelationType = 'table' | 'view';
@@ -70,9 +74,69 @@ export interface Adapter {
   getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]>;
   /** Views (transitively) built on `relation`, in the order they must be recreated. */
   dependentViews(connection: Connection, relation: RelationName): Promise<DependentView[]>;
+  /**
+   * Where drops cascade to dependent views: makes this transaction's swap wait for any other
+   * swap in progress, until commit. Two swaps that drop the same view deadlock otherwise.
+   */
+  serializeSwap?(connection: Connection): Promise<void>;
+  /**
+   * Holds an exclusive lock named `name` until the transaction open on `connection` ends, for
+   * every process (PostgreSQL: an advisory transaction lock). Absent where the database has one
+   * writer process: smelt's in-process lock (core/runner/write-lock.ts) is then enough (DuckDB).
+   */
+  lockForTransaction?(connection: Connection, name: string): Promise<void>;
+  /**
+   * Copies a CSV file into an existing, empty table through the database's bulk path (never
+   * row-by-row INSERTs). Runs on `connection`, inside its open transaction if there is one.
+   */
+  bulkLoadCsv(connection: Connection, load: CsvBulkLoad): Promise<BulkLoadResult>;
   /** A short description for `smelt debug` (server version, file path). */
   describe(connection: Connection): Promise<string>;
+  /**
+   * Parses SELECT statements with the dialect's own parser and returns its syntax trees, one per
+   * statement, in order (the docs read column lineage from them). Needs no open warehouse.
+   */
+  parseSql?(statements: readonly string[]): Promise<ParsedStatement[]>;
   close(): Promise<void>;
+}
+
+/** One statement's syntax tree as the dialect's parser gives it, or why it could not be parsed. */
+export type ParsedStatement = { ast: unknown; error?: undefined } | { ast?: undefined; error: string };
+
+/** How a command opens the warehouse. */
+export interface AdapterOptions {
+  /** Only read: never create the database (DuckDB: open an existing file read-only). */
+  readOnly?: boolean;
+}
+
+/** A CSV file to copy into a table (seeds). Plain data: no driver type crosses this seam. */
+export interface CsvBulkLoad {
+  /** The table to fill; it has exactly `columns`, in file order. */
+  relation: RelationName;
+  /**
+   * Absolute path of the file, for adapters that read it themselves (capabilities.bulkLoadReadsFile).
+   * smelt checks the same bytes meanwhile and rolls the load back if they are not valid.
+   */
+  path: string;
+  /** The file's bytes, checked by smelt as they stream: no byte-order mark or blank lines, LF line ends. */
+  open(): Readable;
+  columns: CsvColumn[];
+  /** One ASCII character; values are quoted with " and a quote inside one is doubled. */
+  delimiter: string;
+  /** The first record is a header, not data. */
+  header: boolean;
+  /** Lines before the first record (blank ones) that an adapter reading the file must skip. */
+  skipLines: number;
+}
+
+export interface CsvColumn {
+  name: string;
+  /** SQL type of the table's column; empty values are NULL. */
+  type: string;
+}
+
+export interface BulkLoadResult {
+  rows: number;
 }
 
 /** Borrows a connection for fn and always gives it back. */

@@ -81,23 +81,22 @@ export class Dag {
    */
   topologicalOrder(): string[] {
     const inDegree = new Map<string, number>();
-    for (const node of this.graph.nodes()) inDegree.set(node, this.graph.inDegree(node));
-    const ready = [...inDegree].filter(([, d]) => d === 0).map(([n]) => n).sort();
+    const ready = new MinHeap();
+    for (const node of this.graph.nodes()) {
+      const degree = this.graph.inDegree(node);
+      inDegree.set(node, degree);
+      if (degree === 0) ready.push(node);
+    }
     const order: string[] = [];
-    while (ready.length > 0) {
-      // `ready` is kept sorted descending-popped: take the smallest id first.
-      const node = ready.shift()!;
+    while (ready.size > 0) {
+      // The smallest ready id first: the same project always builds in the same order.
+      const node = ready.pop()!;
       order.push(node);
-      const released: string[] = [];
-      for (const child of this.graph.outNeighbors(node)) {
+      this.graph.forEachOutNeighbor(node, (child) => {
         const d = inDegree.get(child)! - 1;
         inDegree.set(child, d);
-        if (d === 0) released.push(child);
-      }
-      if (released.length > 0) {
-        ready.push(...released);
-        ready.sort();
-      }
+        if (d === 0) ready.push(child);
+      });
     }
     if (order.length !== this.graph.order) {
       const cycle = this.findCycle();
@@ -134,6 +133,29 @@ export class Dag {
     return [];
   }
 
+  /**
+   * The subgraph of `keep` with an edge wherever one kept node reaches another, directly or
+   * only through nodes left out: a run of `-s "table report"` must still build the table before
+   * the report that reads it through an unselected view (dbt keeps these edges too).
+   */
+  subgraphKeepingOrder(keep: Iterable<string>): Dag {
+    const ids = new Set([...keep].filter((id) => this.has(id)));
+    const sub = new Dag();
+    for (const id of ids) sub.addNode(id);
+    for (const id of ids) {
+      const seen = new Set<string>();
+      const stack = [...this.graph.outNeighbors(id)];
+      while (stack.length > 0) {
+        const next = stack.pop()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        if (ids.has(next)) sub.addEdge(id, next);
+        else stack.push(...this.graph.outNeighbors(next));
+      }
+    }
+    return sub;
+  }
+
   /** The subgraph induced by `keep` (edges between kept nodes only). */
   subgraph(keep: Iterable<string>): Dag {
     const ids = new Set(keep);
@@ -144,5 +166,48 @@ export class Dag {
       for (const child of this.graph.outNeighbors(id)) if (ids.has(child)) sub.addEdge(id, child);
     }
     return sub;
+  }
+}
+
+/** A binary min-heap of strings: O(log n) per ready node instead of re-sorting the queue. */
+class MinHeap {
+  private readonly items: string[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(value: string): void {
+    const items = this.items;
+    items.push(value);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]! <= items[i]!) break;
+      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      i = parent;
+    }
+  }
+
+  pop(): string | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    const top = items[0];
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let smallest = i;
+        if (l < items.length && items[l]! < items[smallest]!) smallest = l;
+        if (r < items.length && items[r]! < items[smallest]!) smallest = r;
+        if (smallest === i) break;
+        [items[smallest], items[i]] = [items[i]!, items[smallest]!];
+        i = smallest;
+      }
+    }
+    return top;
   }
 }

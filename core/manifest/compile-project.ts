@@ -7,6 +7,7 @@ import type { ColumnProperties, ModelProperties, SourceProperties } from '../pro
 import type { YamlFile } from '../project/yaml-file.js';
 import { TemplateContext, type NodeHooks, type RunContext } from '../template/context.js';
 import { TemplateEnvironment } from '../template/environment.js';
+import { primeTemplateCache, saveTemplateCache } from '../template/template-cache.js';
 import { cteName, inlineCtes, type Cte } from '../template/inline-ctes.js';
 import { TemplateRelation } from '../template/relation.js';
 import { compileTests } from '../testing/compile-tests.js';
@@ -14,10 +15,12 @@ import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
 import type { ColumnInfo, CompiledNode, Manifest, Materialization, NodeConfig, RelationName, SourceNode } from './types.js';
 
-export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'ephemeral', 'incremental'];
+export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'ephemeral', 'incremental', 'cdc_current', 'cdc_history'];
 
 export interface CompileOptions {
   project: Project;
+  /** target/ folder: when set, compiled templates are cached there between processes. */
+  targetPath?: string;
   run: RunContext;
   targetName: string;
   smeltVersion: string;
@@ -58,6 +61,10 @@ interface Candidate {
   sources: string[];
   macros: Set<string>;
   vars: Map<string, unknown>;
+  /** Pass 1's output, reused as the final SQL when nothing it depends on differs in pass 2. */
+  pass1Sql?: string;
+  /** The template read config.get/model, whose values can differ between the passes. */
+  contextSensitive?: boolean;
 }
 
 /**
@@ -71,6 +78,8 @@ export function compileProject(options: CompileOptions): CompileResult {
   project.warnings.forEach((w) => errors.warn(w));
 
   const environment = new TemplateEnvironment(project.name);
+  if (options.targetPath) primeTemplateCache(environment, options.targetPath);
+  const primed = environment.compiledSources.size;
   environment.loadMacros(project.macros, errors);
   const context = new TemplateContext(environment, run);
 
@@ -121,8 +130,12 @@ export function compileProject(options: CompileOptions): CompileResult {
     errors.attempt(() => {
       const node = toNode(candidate, relation, run.target.schema, environment);
       if (candidate.resourceType === 'model') {
-        const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
-        rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId));
+        if (candidate.pass1Sql !== undefined && pass1IsFinal(candidate, candidates, relations, run)) {
+          rendered.set(candidate.uniqueId, candidate.pass1Sql);
+        } else {
+          const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
+          rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId));
+        }
       }
       nodes[node.uniqueId] = node;
     });
@@ -133,6 +146,7 @@ export function compileProject(options: CompileOptions): CompileResult {
   const parentMap: Record<string, string[]> = {};
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
   for (const source of Object.values(sources)) parentMap[source.uniqueId] = [];
+  if (options.targetPath) saveTemplateCache(environment, options.targetPath, primed);
   const dag = Dag.fromParentMap(parentMap);
   const cycle = dag.findCycle();
   if (cycle.length > 0) errors.add(cycleError(cycle, nodes));
@@ -349,13 +363,41 @@ function parseHooks(candidate: Candidate, candidates: Map<string, Candidate>, so
     setConfig: (values) => {
       candidate.config = mergeConfig(candidate.config, values);
     },
-    getConfig: (key) => candidate.config[key],
+    getConfig: (key) => {
+      candidate.contextSensitive = true;
+      return candidate.config[key];
+    },
     recordMacro: (name) => candidate.macros.add(name),
     recordVar: (name, value) => candidate.vars.set(name, value),
     this: placeholder(candidate.name),
     isIncremental: () => false,
-    model: { name: candidate.name, unique_id: candidate.uniqueId, resource_type: candidate.resourceType, path: candidate.file.path, config: candidate.config },
+    // Reading `model` marks the render as pass-dependent (pass 2 knows the final schema and alias).
+    model: new Proxy({ name: candidate.name, unique_id: candidate.uniqueId, resource_type: candidate.resourceType, path: candidate.file.path, config: candidate.config }, {
+      get(target, property, receiver) {
+        candidate.contextSensitive = true;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    }),
   };
+}
+
+/**
+ * Pass 1 renders refs and `this` as `<target schema>.<name>`. When every relation the model
+ * refs (and its own) really is named so, and the template read nothing else that pass 2 answers
+ * differently, pass 1's output is already the final SQL and the second render is skipped.
+ */
+function pass1IsFinal(candidate: Candidate, candidates: Map<string, Candidate>, relations: Map<string, RelationName>, run: RunContext): boolean {
+  if (candidate.contextSensitive) return false;
+  const isPlaceholder = (id: string, name: string): boolean => {
+    const relation = relations.get(id);
+    return !!relation && relation.database === undefined && relation.schema === run.target.schema && relation.identifier === name;
+  };
+  if (!isPlaceholder(candidate.uniqueId, candidate.name)) return false;
+  for (const id of candidate.refs) {
+    const target = candidates.get(id);
+    if (!target || target.config.materialized === 'ephemeral' || !isPlaceholder(id, target.name)) return false;
+  }
+  return true;
 }
 
 function compileHooks(
@@ -408,15 +450,25 @@ function lineOfRef(text: string, name: string): number | undefined {
 }
 
 function findRefTarget(name: string, from: Candidate, candidates: Map<string, Candidate>): Candidate {
-  for (const candidate of candidates.values()) {
-    if (candidate.name === name) {
-      if (candidate.config.enabled === false) {
-        throw new DependencyError(`ref('${name}'): '${name}' is disabled`, { node: from.uniqueId }, `Enable ${name} or remove the ref.`);
-      }
-      return candidate;
+  const candidate = candidatesByName(candidates).get(name);
+  if (candidate) {
+    if (candidate.config.enabled === false) {
+      throw new DependencyError(`ref('${name}'): '${name}' is disabled`, { node: from.uniqueId }, `Enable ${name} or remove the ref.`);
     }
+    return candidate;
   }
   throw new DependencyError(`ref('${name}'): no model or seed named '${name}'`, { node: from.uniqueId }, didYouMean(name, [...candidates.values()].map((c) => c.name)) ?? 'Check the name against the files under models/ and seeds/.');
+}
+
+/** Name -> candidate, built once per candidates map (refs are looked up many times). */
+const nameIndexes = new WeakMap<Map<string, Candidate>, { size: number; index: Map<string, Candidate> }>();
+function candidatesByName(candidates: Map<string, Candidate>): Map<string, Candidate> {
+  const cached = nameIndexes.get(candidates);
+  if (cached && cached.size === candidates.size) return cached.index;
+  const index = new Map<string, Candidate>();
+  for (const candidate of candidates.values()) if (!index.has(candidate.name)) index.set(candidate.name, candidate);
+  nameIndexes.set(candidates, { size: candidates.size, index });
+  return index;
 }
 
 function findSource(sourceName: string, tableName: string, sources: Record<string, SourceNode>): SourceNode {

@@ -4,7 +4,7 @@
  */
 export type ResourceType = 'model' | 'seed' | 'snapshot' | 'test' | 'source';
 
-export type Materialization = 'view' | 'table' | 'ephemeral' | 'incremental' | 'seed' | 'snapshot' | 'test';
+export type Materialization = 'view' | 'table' | 'ephemeral' | 'incremental' | 'seed' | 'snapshot' | 'test' | 'cdc_current' | 'cdc_history';
 
 /** Where a node lives in the warehouse. `database` is only set when the user configured one. */
 export interface RelationName {
@@ -73,8 +73,53 @@ export interface CompiledNode extends BaseNode {
    * the source of every macro the node called and the value of every var it read.
    */
   stateChecksum: string;
-  /** Line in `path` at which the node's SQL starts (1 for model files). */
+  /** Line in `path` at which the node's SQL starts (1 for model files; the YAML entry for generic and unit tests). */
   startLine: number;
+  /** Tests only: what the test checks (see core/testing). */
+  test?: TestMetadata;
+}
+
+/** What a test node checks: plain data, as dbt's test_metadata. */
+export interface TestMetadata {
+  type: 'generic' | 'singular' | 'unit';
+  /** Generic tests: `not_null`, `relationships`, a custom test's name; and its namespace (`dbt_utils`). */
+  name?: string;
+  namespace?: string;
+  /** Generic tests: the arguments, as written in YAML. */
+  kwargs: Record<string, unknown>;
+  columnName?: string;
+  /** The model, seed, snapshot or source the test is declared on. */
+  attachedNode?: string;
+  /** Columns the test names, checked before it runs so a typo points at the YAML line. */
+  columns: { node: string; column: string }[];
+  /** Built by smelt's own SQL (no user macro), so it may share a scan with other tests. */
+  builtin: boolean;
+  unit?: UnitTestSpec;
+}
+
+/** A unit test of a model: fixed inputs in place of the relations it reads, and the rows expected. */
+export interface UnitTestSpec {
+  given: UnitTestInput[];
+  expect: UnitTestFixture;
+}
+
+export interface UnitTestFixture {
+  /** Rows from `rows:` (dict or csv); `sql` when the fixture is written as SQL. */
+  rows?: Record<string, unknown>[];
+  sql?: string;
+  /** Line of the fixture and of each row, for errors; in `file` when it came from a fixture file. */
+  file?: string;
+  line: number;
+  rowLines: number[];
+}
+
+export interface UnitTestInput extends UnitTestFixture {
+  /** As written: `ref('stg_orders')`, `source('shop', 'orders')`, `this`. */
+  input: string;
+  /** Unique id of the node it stands in for. */
+  node: string;
+  /** The CTE the model reads instead of the real relation. */
+  cte: string;
 }
 
 export interface SourceNode extends BaseNode {

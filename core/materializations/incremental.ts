@@ -1,5 +1,5 @@
 import { DatabaseError } from '../errors.js';
-import { type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
+import { existingRelation, type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
 import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
@@ -17,7 +17,7 @@ export class IncrementalMaterialization implements Materialization {
   async build(context: BuildContext): Promise<BuildOutcome> {
     const { adapter, connection, node } = context;
     const config = incrementalConfig(node);
-    const existing = await adapter.getRelation(connection, node.relation);
+    const existing = await existingRelation(context);
     if (!existing || existing.type === 'view' || context.fullRefresh || node.config.full_refresh === true) {
       const outcome = await this.table.build({ ...context, sql: context.render(false) });
       return { ...outcome, message: existing ? 'full refresh' : 'incremental (first build)' };
@@ -67,6 +67,7 @@ export class IncrementalMaterialization implements Materialization {
       }
       await execute(dialect.drop(staging, 'table'));
     });
+    await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };
   }
 }

@@ -1,6 +1,7 @@
-import type { Adapter, Connection, RelationInfo } from '../adapters/adapter.js';
+import type { Adapter, Connection, DependentView, RelationInfo } from '../adapters/adapter.js';
 import type { Dialect } from '../adapters/dialect.js';
-import type { CompiledNode } from '../manifest/types.js';
+import type { CompiledNode, Manifest } from '../manifest/types.js';
+import type { RelationCache } from '../runner/relation-cache.js';
 
 /** Everything a materialization needs to build one node. */
 export interface BuildContext {
@@ -12,6 +13,15 @@ export interface BuildContext {
   fullRefresh: boolean;
   /** Renders the node's SQL again with is_incremental() answering `isIncremental`. */
   render(isIncremental: boolean): string;
+  /** The whole manifest, for materializations that read their sources' declarations (cdc_current, cdc_history). */
+  manifest?: Manifest;  /** The run's view of what exists (one listing per schema); without it, each build asks. */
+  relations?: RelationCache;
+}
+
+/** The relation a node will replace, from the run's cache when there is one. */
+export async function existingRelation(context: BuildContext): Promise<RelationInfo | undefined> {
+  const { adapter, connection, node, relations } = context;
+  return relations ? relations.get(connection, node.relation) : adapter.getRelation(connection, node.relation);
 }
 
 export interface BuildOutcome {
@@ -41,21 +51,35 @@ export interface Materialization {
   build(context: BuildContext): Promise<BuildOutcome>;
 }
 
-/** Runs statements in one transaction; views that a CASCADE drops are recreated before commit. */
+/**
+ * Runs statements in one transaction; views that a CASCADE drops are recreated before commit.
+ * Statements from `swapFrom` on replace the live relation: where that drops dependent views,
+ * swaps take turns (the slow part before it, such as building a table, still runs in parallel).
+ */
 export async function runAtomically(
   context: BuildContext,
   statements: string[],
   rowsFrom: number | undefined,
+  swapFrom = 0,
 ): Promise<{ rowsAffected?: number; warnings: string[] }> {
   const { adapter, connection, node } = context;
   const warnings: string[] = [];
   let rowsAffected: number | undefined;
-  await connection.transaction(async () => {
-    const dependents = adapter.capabilities.dropCascadesDependentViews ? await adapter.dependentViews(connection, node.relation) : [];
-    for (const [index, statement] of statements.entries()) {
-      const result = await connection.execute(statement);
+  const execute = async (from: number, to: number): Promise<void> => {
+    for (let index = from; index < to; index++) {
+      const result = await connection.execute(statements[index]!);
       if (index === rowsFrom) rowsAffected = result.rowsAffected;
     }
+  };
+  await connection.transaction(async () => {
+    await execute(0, swapFrom);
+    let dependents: DependentView[] = [];
+    if (adapter.capabilities.dropCascadesDependentViews) {
+      await adapter.serializeSwap?.(connection);
+      // Read after the lock: a swap that just committed may have recreated them.
+      dependents = await adapter.dependentViews(connection, node.relation);
+    }
+    await execute(swapFrom, statements.length);
     for (const view of dependents) {
       const relation = { schema: view.schema, identifier: view.name };
       if (await adapter.getRelation(connection, relation)) continue;
@@ -70,4 +94,19 @@ export async function runAtomically(
     }
   });
   return { rowsAffected, warnings };
+}
+
+/**
+ * A first build: the single CREATE statement is atomic by itself, so no transaction is needed.
+ * Should the relation exist after all (created behind the cache's back), the cache is dropped
+ * and the error stands: the next run sees the truth.
+ */
+export async function createOnly(context: BuildContext, statements: string[]): Promise<{ rowsAffected?: number; warnings: string[] }> {
+  try {
+    const result = await context.connection.execute(statements[0]!);
+    return { rowsAffected: result.rowsAffected, warnings: [] };
+  } catch (error) {
+    context.relations?.invalidate(context.node.relation);
+    throw error;
+  }
 }

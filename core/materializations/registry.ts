@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import type { Materialization } from './materialization.js';
+import { CdcMaterialization } from './cdc.js';
 import { IncrementalMaterialization } from './incremental.js';
 import { TableMaterialization } from './table.js';
 import { ViewMaterialization } from './view.js';
@@ -9,6 +10,8 @@ const STRATEGIES: Record<string, Materialization> = {
   table: new TableMaterialization(),
   view: new ViewMaterialization(),
   incremental: new IncrementalMaterialization(),
+  cdc_current: new CdcMaterialization('cdc_current'),
+  cdc_history: new CdcMaterialization('cdc_history'),
 };
 
 /** Picks the strategy from the node's `materialized` config. Ephemeral models are never built. */

@@ -1,4 +1,4 @@
-import { runAtomically, type BuildContext, type BuildOutcome, type Materialization, type PlanInput } from './materialization.js';
+import { createOnly, existingRelation, runAtomically, type BuildContext, type BuildOutcome, type Materialization, type PlanInput } from './materialization.js';
 import { tempIdentifier } from './temp-name.js';
 
 /**
@@ -9,18 +9,22 @@ export class TableMaterialization implements Materialization {
   readonly name = 'table';
 
   plan({ node, sql, existing, dialect, cascade }: PlanInput): string[] {
+    // Nothing to replace: one CREATE TABLE AS is atomic by itself.
+    if (!existing) return [dialect.createTableAs(node.relation, sql)];
     const temp = { ...node.relation, identifier: tempIdentifier(node.relation.identifier) };
     const statements = [dialect.drop(temp, 'table', { ifExists: true }), dialect.createTableAs(temp, sql)];
-    if (existing) statements.push(dialect.drop(node.relation, existing.type, { cascade }));
+    statements.push(dialect.drop(node.relation, existing.type, { cascade }));
     statements.push(dialect.rename(temp, 'table', node.relation.identifier));
     return statements;
   }
 
   async build(context: BuildContext): Promise<BuildOutcome> {
     const { adapter, connection, node } = context;
-    const existing = await adapter.getRelation(connection, node.relation);
+    const existing = await existingRelation(context);
     const statements = this.plan({ node, sql: context.sql, existing, dialect: adapter.dialect, cascade: adapter.capabilities.dropCascadesDependentViews });
-    const { rowsAffected, warnings } = await runAtomically(context, statements, 1);
+    // Statements 0 and 1 build the temporary table; the swap starts at 2.
+    const { rowsAffected, warnings } = existing ? await runAtomically(context, statements, 1, 2) : await createOnly(context, statements);
+    await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: 'table', statements, warnings };
   }
 }

@@ -119,6 +119,18 @@ export const modelPropertiesSchema = z.strictObject({
 export const seedPropertiesSchema = modelPropertiesSchema;
 export const snapshotPropertiesSchema = modelPropertiesSchema.extend({ relation: z.string().optional() });
 
+/** smelt: a source table loaded from change-event files by `smelt ingest` (core/cdc/README.md). */
+export const cdcSourceSchema = z.strictObject({
+  /** Files, folders or globs (`*`, `**`, `?`), relative to the project root. */
+  path: stringList,
+  format: z.enum(['debezium']).default('debezium'),
+  primary_key: stringList,
+  /** Only events from this source table (`table` or `schema.table`), when a file holds several. */
+  table: z.string().optional(),
+  /** `fail` (default): a malformed event fails the load, which changes nothing; `quarantine`: it goes to `<table>__rejects`. */
+  on_error: z.enum(['fail', 'quarantine']).default('fail'),
+});
+
 export const sourceTableSchema = z.strictObject({
   name: z.string(),
   identifier: z.string().optional(),
@@ -135,7 +147,7 @@ export const sourceTableSchema = z.strictObject({
   external: z.unknown().optional(),
   docs: docsBlock,
   /** smelt: this table is a CDC change log (see the CDC docs). */
-  cdc: z.unknown().optional(),
+  cdc: cdcSourceSchema.optional(),
 });
 
 export const sourcePropertiesSchema = z.strictObject({
@@ -183,3 +195,4 @@ export type ModelProperties = z.output<typeof modelPropertiesSchema>;
 export type SourceProperties = z.output<typeof sourcePropertiesSchema>;
 export type ColumnProperties = z.output<typeof columnSchema>;
 export type TestEntry = z.output<typeof testEntrySchema>;
+export type CdcSourceProperties = z.output<typeof cdcSourceSchema>;

@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type SmeltError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -62,7 +63,8 @@ export class YamlFile {
       for (const issue of unknown) {
         for (const key of (issue as { keys: string[] }).keys) {
           const full = [...path, ...(issue.path as (string | number)[]), key];
-          warnings.push(new ConfigError(`Unknown key '${full.join('.')}' is ignored`, { file: this.path, line: this.lineOf(full), node }, 'Check the spelling against the documented keys.'));
+          const hint = didYouMean(key, knownKeys(schema, issue.path as (string | number)[])) ?? 'Check the spelling against the documented keys.';
+          warnings.push(new ConfigError(`Unknown key '${full.join('.')}' is ignored`, { file: this.path, line: this.lineOf(full), node }, hint));
         }
       }
       if (errors.length > 0) {
@@ -72,7 +74,8 @@ export class YamlFile {
           errors: errors.map((issue) => {
             const full = [...path, ...(issue.path as (string | number)[])];
             const at = full.length > 0 ? `'${full.join('.')}': ` : '';
-            return new ConfigError(`${at}${issue.message}`, { file: this.path, line: this.lineOf(full), node });
+            const { message, hint } = describeIssue(issue);
+            return new ConfigError(`${at}${message}`, { file: this.path, line: this.lineOf(full), node }, hint);
           }),
         };
       }
@@ -87,6 +90,71 @@ export interface Validation<T> {
   value: T | undefined;
   errors: SmeltError[];
   warnings: SmeltError[];
+}
+
+/** The parts of a zod schema's definition that knownKeys walks: zod offers no public walker. */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+}
+
+/** The keys an object schema allows at `path` (through lists, optionals, unions), for "did you mean". */
+function knownKeys(schema: z.ZodType, path: readonly (string | number)[]): string[] {
+  let current: z.ZodType[] = [schema];
+  for (const part of [...path, undefined]) {
+    const next: z.ZodType[] = [];
+    const visit = (type: z.ZodType): void => {
+      const def = (type as unknown as { _zod: { def: SchemaDef } })._zod.def;
+      if (def.innerType) visit(def.innerType);
+      else if (def.in) visit(def.in);
+      else if (def.options) def.options.forEach(visit);
+      else if (part === undefined) next.push(type);
+      else if (def.shape && typeof part === 'string' && def.shape[part]) next.push(def.shape[part]);
+      else if (def.element && typeof part === 'number') next.push(def.element);
+      else if (def.valueType) next.push(def.valueType);
+    };
+    current.forEach(visit);
+    current = next;
+  }
+  return current.flatMap((type) => Object.keys((type as unknown as { _zod: { def: SchemaDef } })._zod.def.shape ?? {}));
+}
+
+/** How each zod type is written in YAML, for hints. */
+const YAML_SPELLING: Record<string, string> = {
+  string: 'text (quote it if it looks like a number, a date or yes/no)',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list: [a, b] or one "- item" per line',
+  record: 'a mapping: "key: value" lines, indented below this key',
+  object: 'a mapping: "key: value" lines, indented below this key',
+};
+
+/**
+ * zod's message, made specific where it is vague ("Invalid input" for a value that may be text or
+ * a list), and a hint that says what to write instead, in YAML terms.
+ */
+function describeIssue(issue: z.core.$ZodIssue): { message: string; hint?: string } {
+  const expected = expectedTypes(issue);
+  if (expected.length === 0) return { message: issue.message };
+  const received = /received (\w+)/.exec(issue.message)?.[1] ?? /received (\w+)/.exec(JSON.stringify(issue))?.[1];
+  const spelled = expected.map((type) => YAML_SPELLING[type]).filter((text): text is string => !!text);
+  return {
+    message: `expected ${expected.join(' or ')}${received ? `, got ${received}` : ''}`,
+    ...(spelled.length > 0 ? { hint: `Write ${spelled.join(', or ')}.` } : {}),
+  };
+}
+
+/** The types a value could have had: one for a type error, several for a union of plain types. */
+function expectedTypes(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'invalid_type') return [issue.expected];
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return [];
+  const alternatives = issue.errors.map((errors) => (errors.length === 1 && errors[0]!.code === 'invalid_type' && errors[0]!.path.length === 0 ? errors[0]!.expected : undefined));
+  return alternatives.every((type) => type !== undefined) ? [...new Set(alternatives as string[])] : [];
 }
 
 function getIn(value: unknown, path: YamlPath): unknown {

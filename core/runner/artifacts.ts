@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Manifest } from '../manifest/types.js';
+import { sha256 } from '../util/hash.js';
 import type { RunSummary } from './results.js';
 
 /** Writes a file via a temporary name and a rename, so a killed process never leaves half a file. */
@@ -16,33 +18,63 @@ export function writeManifest(targetPath: string, manifest: Manifest, redact: (t
 }
 
 /**
- * target/compiled/<project>/<path>: the SELECT each node compiles to. Only files whose text
- * changed are written (reading is far cheaper than writing), so a no-op run stays fast. These
- * files are for reading, not inputs, so a plain write is enough.
+ * target/compiled/<project>/<path>: the SELECT each node compiles to. An index of what each
+ * file holds (a hash per path) lets unchanged files be skipped without reading them, so a
+ * no-op run stays fast. These files are for reading, not inputs, so a plain write is enough.
  */
 export function writeCompiled(targetPath: string, manifest: Manifest, redact: (text: string) => string): void {
+  const indexPath = join(targetPath, 'compiled', '.index.json');
+  let index: Record<string, string> = {};
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8')) as Record<string, string>;
+  } catch {
+    // no index yet: every file is written
+  }
+  const next: Record<string, string> = {};
   const folders = new Set<string>();
+  let changed = false;
   for (const node of Object.values(manifest.nodes)) {
     if (node.resourceType === 'seed' || !node.compiledSql) continue;
-    const path = compiledPath(targetPath, manifest.metadata.projectName, node.path);
+    const path = compiledPath(targetPath, manifest.metadata.projectName, compiledFileOf(node));
     const text = redact(node.compiledSql);
-    if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
+    const hash = sha256(text);
+    next[path] = hash;
+    if (index[path] === hash && existsSync(path)) continue;
     const folder = dirname(path);
     if (!folders.has(folder)) {
       mkdirSync(folder, { recursive: true });
       folders.add(folder);
     }
     writeFileSync(path, text);
+    changed = true;
   }
+  if (changed || Object.keys(index).length !== Object.keys(next).length) writeFileAtomic(indexPath, JSON.stringify(next));
+}
+
+/** A node's file below target/compiled/<project>/: its own path, or `<yml path>/<name>.sql` for tests declared in YAML, as dbt does. */
+export function compiledFileOf(node: { path: string; name: string }): string {
+  return node.path.endsWith('.sql') ? node.path : `${node.path}/${node.name}.sql`;
 }
 
 export function compiledPath(targetPath: string, projectName: string, nodePath: string): string {
   return join(targetPath, 'compiled', projectName, nodePath);
 }
 
-/** target/run/<project>/<path>: the statements actually sent for a node. */
-export function writeRunSql(targetPath: string, projectName: string, nodePath: string, statements: string[], redact: (text: string) => string): void {
-  writeFileAtomic(join(targetPath, 'run', projectName, nodePath), redact(statements.map((s) => `${s};`).join('\n\n') + '\n'));
+/**
+ * target/run/<project>/<path>: the statements actually sent for a node. Written in the
+ * background (the caller awaits the promise at the end of the run): creating a thousand small
+ * files one after another would otherwise cost as much as building the views.
+ */
+export async function writeRunSql(targetPath: string, projectName: string, nodePath: string, statements: string[], redact: (text: string) => string): Promise<void> {
+  const path = join(targetPath, 'run', projectName, nodePath);
+  const text = redact(statements.map((s) => `${s};`).join('\n\n') + '\n');
+  try {
+    await writeFile(path, text);
+  } catch {
+    // The folder is made only when missing: one mkdir per folder, not one per node.
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  }
 }
 
 export function writeRunResults(targetPath: string, summary: RunSummary, metadata: Record<string, unknown>, redact: (text: string) => string): void {

@@ -15,7 +15,7 @@ export interface QueueCallbacks<R> {
  * With failFast, the first failure skips everything not yet started.
  */
 export async function runQueue<R>(dag: Dag, selected: readonly string[], threads: number, callbacks: QueueCallbacks<R>, failFast = false): Promise<Map<string, R>> {
-  const sub = dag.subgraph(selected);
+  const sub = dag.subgraphKeepingOrder(selected);
   const order = sub.topologicalOrder();
   const position = new Map(order.map((id, i) => [id, i]));
   const waiting = new Map(order.map((id) => [id, sub.parents(id).length]));

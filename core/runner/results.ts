@@ -19,6 +19,9 @@ export interface NodeResult {
   hint?: string;
   failures?: number;
   warnings: string[];
+  /** Seeds: the CSV file (relative path) and the checksum of its contents and load config. */
+  file?: string;
+  checksum?: string;
 }
 
 export interface RunSummary {

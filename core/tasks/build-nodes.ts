@@ -5,9 +5,11 @@ import { withHooks } from '../materializations/hooks.js';
 import { materializationFor } from '../materializations/registry.js';
 import { compiledPath, writeRunSql } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
+import { RelationCache } from '../runner/relation-cache.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult } from '../runner/results.js';
 import type { Session } from '../session.js';
+import { enforceContract } from '../testing/contract.js';
 import { relative } from 'node:path';
 
 export interface BuildNodesOptions {
@@ -18,6 +20,10 @@ export interface BuildNodesOptions {
   fullRefresh: boolean;
   failFast: boolean;
   redact: (text: string) => string;
+  /** Shared by the commands that build in several steps (build); made per call otherwise. */
+  relations?: RelationCache;
+  /** Background writes of target/run/ files, awaited before buildNodes returns. */
+  pendingWrites?: Promise<void>[];
 }
 
 /**
@@ -34,6 +40,8 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
   let counter = 0;
 
   await ensureSchemas(adapter, options.nodes.map((id) => manifest.nodes[id]!));
+  const relations = options.relations ?? new RelationCache(adapter);
+  const pendingWrites: Promise<void>[] = [];
 
   const results = await runQueue<NodeResult>(dag, options.nodes, session.threads, {
     run: async (id) => {
@@ -41,7 +49,7 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
       if (isEphemeral(id)) return ephemeralResult(node);
       const index = ++counter;
       reporter.nodeStarted?.(index, total, id);
-      const result = await buildOne(options, node);
+      const result = await buildOne({ ...options, relations, pendingWrites }, node);
       reporter.nodeFinished(index, total, result);
       return result;
     },
@@ -61,6 +69,7 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
     },
     succeeded: (result) => !isFailure(result) && result.status !== 'skipped',
   }, options.failFast);
+  await Promise.all(pendingWrites);
   return options.nodes.filter((id) => !isEphemeral(id)).map((id) => results.get(id)!).filter(Boolean);
 }
 
@@ -72,14 +81,17 @@ function ephemeralResult(node: CompiledNode): NodeResult {
   };
 }
 
-async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise<NodeResult> {
+/** Builds one model, seed or snapshot; its failure is its result. (`build` runs it between tests.) */
+export async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise<NodeResult> {
   const { session, adapter, redact } = options;
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const base = { uniqueId: node.uniqueId, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized, startedAt };
   try {
-    const outcome = await withConnection(adapter, (connection) =>
-      withHooks(node, connection, (sql) => session.compiled.templates.renderForNode(node, sql), () =>
+    const outcome = await withConnection(adapter, async (connection) => {
+      // A model that breaks its contract is not built: the previous relation stays.
+      await enforceContract(adapter, connection, node);
+      return withHooks(node, connection, (sql) => session.compiled.templates.renderForNode(node, sql), () =>
         materializationFor(node).build({
           node,
           sql: node.compiledSql,
@@ -87,10 +99,12 @@ async function buildOne(options: BuildNodesOptions, node: CompiledNode): Promise
           connection,
           fullRefresh: options.fullRefresh,
           render: (isIncremental) => session.compiled.templates.renderNode(node, { isIncremental }),
+          ...(options.relations ? { relations: options.relations } : {}),
+          manifest: session.compiled.manifest,
         }),
-      ),
-    );
-    writeRunSql(session.targetPath, session.project.name, node.path, outcome.statements, redact);
+      );
+    });
+    options.pendingWrites?.push(writeRunSql(session.targetPath, session.project.name, node.path, outcome.statements, redact).catch(() => undefined));
     outcome.warnings.forEach((w) => options.reporter.warn(`${node.name}: ${w}`));
     return {
       ...base,

@@ -1,11 +1,16 @@
 import nunjucks from 'nunjucks';
 import { CompileError, type ErrorCollector } from '../errors.js';
 import type { MacroEntry } from '../manifest/types.js';
+import { sha256 } from '../util/hash.js';
 import { installPythonStringMethods } from './python-strings.js';
 import { toCompileError } from './template-error.js';
 
 nunjucks.installJinjaCompat();
 installPythonStringMethods();
+
+interface NunjucksInternals {
+  compiler: { compile(src: string, asyncFilters: unknown[], extensions: unknown[], name: string, opts: object): string };
+}
 
 /** Thrown by `{{ return(x) }}` inside a macro and caught by the macro's wrapper, as in dbt. */
 class MacroReturn {
@@ -56,19 +61,64 @@ export class TemplateEnvironment {
 
   private readonly projectName: string;
 
-  /** Compiles a template once per (path, text); syntax errors become CompileErrors at the right line. */
+  /**
+   * Compiles a template once per (path, text); syntax errors become CompileErrors at the right
+   * line. The JavaScript nunjucks generates is kept in `compiledSources` by a hash of the text,
+   * so a later process (see template-cache.ts) can skip nunjucks' lexer, parser and code
+   * generator for every file that did not change.
+   */
   compile(source: SourceText, node?: string): nunjucks.Template {
     const key = `${source.path}\u0000${source.text}`;
     let template = this.cache.get(key);
     if (!template) {
+      const text = preprocess(source.text);
+      const hash = sha256(text);
+      let code = this.compiledSources.get(hash);
       try {
-        template = new nunjucks.Template(preprocess(source.text), this.env, source.path, true);
+        const factory = this.factories.get(hash);
+        let props: unknown;
+        if (factory) {
+          props = factory();
+        } else {
+          code ??= (nunjucks as unknown as NunjucksInternals).compiler.compile(text, [], this.extensionNames(), source.path, { throwOnUndefined: false });
+          // nunjucks' own way of loading a compiled template.
+          props = new Function(code)();
+        }
+        template = new nunjucks.Template({ type: 'code', obj: props } as never, this.env, source.path, true);
       } catch (error) {
         throw toCompileError(error, source.path, 'parse', node);
       }
+      if (code !== undefined) this.compiledSources.set(hash, code);
+      this.usedSources.add(hash);
       this.cache.set(key, template);
     }
     return template;
+  }
+
+  /** Generated JavaScript per template-text hash: filled by compile(), primed from a cache file. */
+  readonly compiledSources = new Map<string, string>();
+  /** The hashes this process used (the cache file keeps only these). */
+  readonly usedSources = new Set<string>();
+  /** Cached templates loaded as one script: a factory per hash (see primeCompiledSources). */
+  private readonly factories = new Map<string, () => unknown>();
+
+  /**
+   * Loads cached compiled templates. They are evaluated as a single script, one function per
+   * template: V8 then compiles each lazily on first use, far cheaper than a `new Function` each.
+   */
+  primeCompiledSources(sources: Record<string, string>): void {
+    const hashes = Object.keys(sources);
+    if (hashes.length === 0) return;
+    const body = `return [${hashes.map((h) => `function () {\n${sources[h]}\n}`).join(',\n')}];`;
+    const functions = new Function(body)() as (() => unknown)[];
+    hashes.forEach((hash, i) => {
+      this.compiledSources.set(hash, sources[hash]!);
+      this.factories.set(hash, functions[i]!);
+    });
+  }
+
+  private extensionNames(): unknown[] {
+    return (this.env as unknown as { extensionsList: unknown[] }).extensionsList;
   }
 
   /** Renders with the current globals. Synchronous: the caller sets per-node globals first. */

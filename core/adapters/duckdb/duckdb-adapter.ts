@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { DatabaseError } from '../../errors.js';
@@ -8,18 +8,25 @@ import {
   type Adapter,
   type Capabilities,
   type ColumnMeta,
+  type BulkLoadResult,
   type Connection,
+  type CsvBulkLoad,
   type DependentView,
   type ExecuteResult,
+  type ParsedStatement,
   type RelationInfo,
   type Row,
 } from '../adapter.js';
 import { Dialect } from '../dialect.js';
+import { duckdbCsvInsert } from './csv-load-sql.js';
+import { parseSqlWithDuckdb } from './parse-sql.js';
 
 export interface DuckdbAdapterOptions {
   /** Absolute path of the database file, or ':memory:'. */
   path: string;
   threads: number;
+  /** Open an existing file read-only and never create one. */
+  readOnly?: boolean;
 }
 
 /** DuckDB embedded in this process: one instance, one connection per thread. */
@@ -27,10 +34,12 @@ export class DuckdbAdapter implements Adapter {
   readonly type = 'duckdb';
   readonly dialect = new Dialect('duckdb');
   // DuckDB views bind by name at query time: dropping a table never drops the views on it.
-  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, merge: true };
+  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, merge: true, bulkLoadReadsFile: true };
   private instance: DuckDBInstance | undefined;
   private readonly idle: DuckDBConnection[] = [];
   private readonly all: DuckDBConnection[] = [];
+  /** An in-memory instance for parseSql when the warehouse itself is not open. */
+  private parser: DuckDBInstance | undefined;
 
   constructor(private readonly options: DuckdbAdapterOptions) {}
 
@@ -40,8 +49,11 @@ export class DuckdbAdapter implements Adapter {
 
   async open(): Promise<void> {
     if (this.instance) return;
-    const { path } = this.options;
-    if (path !== ':memory:') {
+    const { path, readOnly } = this.options;
+    if (readOnly && path !== ':memory:' && !existsSync(path)) {
+      throw new DatabaseError(`The DuckDB file ${path} does not exist yet`, {}, 'Build the project first (smelt build).');
+    }
+    if (path !== ':memory:' && !readOnly) {
       try {
         mkdirSync(dirname(path), { recursive: true });
       } catch (error) {
@@ -49,7 +61,7 @@ export class DuckdbAdapter implements Adapter {
       }
     }
     try {
-      this.instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, this.options.threads)) });
+      this.instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, this.options.threads)), ...(readOnly && path !== ':memory:' ? { access_mode: 'READ_ONLY' } : {}) });
     } catch (error) {
       throw translateOpenError(error, path);
     }
@@ -99,12 +111,25 @@ export class DuckdbAdapter implements Adapter {
     return [];
   }
 
+  /** DuckDB's own CSV reader, in this process, straight from the file: its fastest path. */
+  async bulkLoadCsv(connection: Connection, load: CsvBulkLoad): Promise<BulkLoadResult> {
+    const result = await connection.execute(duckdbCsvInsert(this.dialect, load));
+    return { rows: result.rowsAffected ?? 0 };
+  }
+
   async describe(connection: Connection): Promise<string> {
     const [row] = await connection.query<{ v: string }>('select version() as v');
     return `DuckDB ${row?.v ?? '?'} (${this.options.path})`;
   }
 
+  async parseSql(statements: readonly string[]): Promise<ParsedStatement[]> {
+    const instance = this.instance ?? (this.parser ??= await DuckDBInstance.create(':memory:'));
+    return parseSqlWithDuckdb(instance, statements);
+  }
+
   async close(): Promise<void> {
+    this.parser?.closeSync();
+    this.parser = undefined;
     for (const connection of this.all) connection.closeSync();
     this.all.length = 0;
     this.idle.length = 0;
@@ -161,11 +186,22 @@ class DuckdbConnection implements Connection {
 
 function translateError(error: unknown, sql: string): DatabaseError {
   const message = error instanceof Error ? error.message : String(error);
-  const line = /LINE (\d+):/.exec(message);
   const first = message.split('\n')[0] ?? message;
-  const err = new DatabaseError(first, line ? { line: Number(line[1]) } : {}, undefined, { cause: error });
+  const err = new DatabaseError(first, errorPosition(message), undefined, { cause: error });
   (err as DatabaseError & { sql?: string }).sql = sql;
   return err;
+}
+
+/**
+ * DuckDB ends a message with "LINE 3: from no_such_table\n             ^". The caret gives the
+ * column, unless DuckDB cut the start of a long line short ("LINE 3: ...").
+ */
+function errorPosition(message: string): { line?: number; column?: number } {
+  const match = /^(LINE (\d+): )(.*)\n( *)\^/m.exec(message);
+  if (!match) return {};
+  const line = Number(match[2]);
+  if (match[3]!.startsWith('...')) return { line };
+  return { line, column: match[4]!.length - match[1]!.length + 1 };
 }
 
 function translateOpenError(error: unknown, path: string): DatabaseError {

@@ -1,18 +1,26 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { DatabaseError } from '../../errors.js';
+import copyStreams from 'pg-copy-streams';
+import { DatabaseError, SmeltError } from '../../errors.js';
 import type { RelationName } from '../../manifest/types.js';
 import {
   DEFAULT_CAPABILITIES,
   type Adapter,
   type Capabilities,
   type ColumnMeta,
+  type BulkLoadResult,
   type Connection,
+  type CsvBulkLoad,
   type DependentView,
   type ExecuteResult,
+  type ParsedStatement,
   type RelationInfo,
   type Row,
 } from '../adapter.js';
 import { Dialect } from '../dialect.js';
+import { postgresCopyFrom } from './copy-sql.js';
+import { parseSqlWithPostgres } from './parse-sql.js';
 
 export interface PostgresAdapterOptions {
   host: string;
@@ -23,6 +31,8 @@ export interface PostgresAdapterOptions {
   threads: number;
   connectTimeoutSeconds?: number;
   sslmode?: string;
+  /** Every transaction read-only (docs and other commands that only look). */
+  readOnly?: boolean;
 }
 
 // Return numeric, bigint and dates as JS values smelt can print and compare, not strings.
@@ -54,6 +64,7 @@ export class PostgresAdapter implements Adapter {
       connectionTimeoutMillis: (this.options.connectTimeoutSeconds ?? 10) * 1000,
       ...(this.options.sslmode && this.options.sslmode !== 'disable' ? { ssl: { rejectUnauthorized: this.options.sslmode === 'verify-full' } } : {}),
       application_name: 'smelt',
+      ...(this.options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     this.pool.on('error', () => undefined);
@@ -107,6 +118,14 @@ export class PostgresAdapter implements Adapter {
    * every name in them is schema-qualified and they can be recreated as they were.
    */
   async dependentViews(connection: Connection, relation: RelationName): Promise<DependentView[]> {
+    // Most relations have no views on them: one cheap query answers that before the full capture.
+    const [direct] = await connection.query<{ n: number }>(
+      `select count(*)::int as n from pg_depend d join pg_rewrite r on r.oid = d.objid
+        where d.classid = 'pg_rewrite'::regclass and r.ev_class <> d.refobjid
+          and d.refobjid = (select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2)`,
+      [relation.schema, relation.identifier],
+    );
+    if (!direct || direct.n === 0) return [];
     const [current] = await connection.query<{ path: string }>(`select current_setting('search_path') as path`);
     await connection.query(`select set_config('search_path', 'pg_catalog', true)`);
     try {
@@ -132,9 +151,28 @@ export class PostgresAdapter implements Adapter {
     }
   }
 
+  /** A transaction-level advisory lock: released at commit or rollback, seen by deadlock detection. */
+  async serializeSwap(connection: Connection): Promise<void> {
+    await connection.query(`select pg_advisory_xact_lock(hashtext('smelt: swap with dependent views'))`);
+  }
+
+  async lockForTransaction(connection: Connection, name: string): Promise<void> {
+    await connection.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`smelt: ${name}`]);
+  }
+
+  /** COPY ... FROM STDIN, fed the checked bytes of the file as they are read. */
+  async bulkLoadCsv(connection: Connection, load: CsvBulkLoad): Promise<BulkLoadResult> {
+    if (!(connection instanceof PostgresConnection)) throw new TypeError('bulkLoadCsv needs a connection from this adapter');
+    return connection.copyFrom(postgresCopyFrom(this.dialect, load), load.open());
+  }
+
   async describe(connection: Connection): Promise<string> {
     const [row] = await connection.query<{ v: string }>('select version() as v');
     return `${row?.v ?? 'PostgreSQL'} (${this.where})`;
+  }
+
+  async parseSql(statements: readonly string[]): Promise<ParsedStatement[]> {
+    return parseSqlWithPostgres(statements);
   }
 
   async close(): Promise<void> {
@@ -183,6 +221,20 @@ class PostgresConnection implements Connection {
     if (this.released) return;
     this.released = true;
     this.client.release();
+  }
+
+  /** Streams `source` into a COPY ... FROM STDIN. A source error aborts the COPY and is rethrown as it is. */
+  async copyFrom(sql: string, source: Readable): Promise<BulkLoadResult> {
+    const stream = this.client.query(copyStreams.from(sql));
+    try {
+      await pipeline(source, stream);
+    } catch (error) {
+      // The server answers the CopyFail before the stream closes; only then is the connection usable.
+      if (!stream.closed) await new Promise((resolve) => stream.once('close', resolve));
+      if (error instanceof SmeltError) throw error;
+      throw translateError(error, sql);
+    }
+    return { rows: stream.rowCount };
   }
 }
 

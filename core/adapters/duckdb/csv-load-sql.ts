@@ -1,0 +1,26 @@
+import type { CsvBulkLoad } from '../adapter.js';
+import type { Dialect } from '../dialect.js';
+
+/**
+ * The one statement that loads a CSV file into a DuckDB table: DuckDB's own parallel CSV reader,
+ * typed, with every option pinned (no sniffing). DuckDB's conversions are lenient ('1.5' read as
+ * an integer is 2); smelt checks every value against its column type as the file loads and rolls
+ * the load back if one does not fit. Pure, so tests can pin it.
+ */
+export function duckdbCsvInsert(dialect: Dialect, load: CsvBulkLoad): string {
+  // Positional names: the header's own names never have to survive DuckDB's option syntax.
+  const columns = load.columns.map((column, i) => `${dialect.literal(`c${i + 1}`)}: ${dialect.literal(column.type)}`).join(', ');
+  const options = [
+    `header = ${load.header}`,
+    `skip = ${load.skipLines}`,
+    'auto_detect = false',
+    `columns = {${columns}}`,
+    `delim = ${dialect.literal(load.delimiter)}`,
+    `quote = '"'`,
+    `escape = '"'`,
+    'strict_mode = true',
+    'null_padding = false',
+    `encoding = 'utf-8'`,
+  ];
+  return `insert into ${dialect.relation(load.relation)}\nselect * from read_csv(${dialect.literal(load.path)}, ${options.join(', ')})`;
+}

@@ -1,0 +1,75 @@
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SiteData } from './site-data.js';
+
+/** The front end (index.html, app.js, app.css), next to this file in core/ and in dist/. */
+const SITE_DIR = fileURLToPath(new URL('./site/', import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** Third-party browser builds bundled into the site, so it works offline and from file://. */
+const VENDOR: { from: () => string; to: string }[] = [
+  { from: () => join(packageDir('@dagrejs/dagre'), 'dist/dagre.min.js'), to: 'dagre.min.js' },
+  { from: () => join(packageDir('@dagrejs/dagre'), 'dist/dagre.min.js.LEGAL.txt'), to: 'dagre.LICENSE.txt' },
+  { from: () => join(packageDir('@highlightjs/cdn-assets'), 'highlight.min.js'), to: 'highlight.min.js' },
+  { from: () => join(packageDir('@highlightjs/cdn-assets'), 'styles/github.min.css'), to: 'highlight-github.min.css' },
+  { from: () => join(packageDir('@highlightjs/cdn-assets'), 'LICENSE'), to: 'highlight.LICENSE.txt' },
+];
+const SITE_FILES = ['index.html', 'app.js', 'app.css'];
+
+export interface WriteSiteResult {
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Writes the site into a fresh folder beside `outDir` and swaps it in, so a `docs serve`
+ * running meanwhile never serves half a site, and no shard of an older, larger project lingers.
+ */
+export function writeSite(outDir: string, data: SiteData): WriteSiteResult {
+  const staging = `${outDir}.${process.pid}.tmp`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'assets'), { recursive: true });
+  mkdirSync(join(staging, 'data', 'details'), { recursive: true });
+  let files = 0;
+  let bytes = 0;
+  const write = (path: string, text: string): void => {
+    writeFileSync(join(staging, path), text);
+    files++;
+    bytes += Buffer.byteLength(text);
+  };
+
+  for (const file of SITE_FILES) {
+    copyFileSync(join(SITE_DIR, file), join(staging, file === 'index.html' ? file : `assets/${file}`));
+    files++;
+  }
+  for (const vendor of VENDOR) {
+    copyFileSync(vendor.from(), join(staging, 'assets', vendor.to));
+    files++;
+  }
+  // Data files are scripts, not JSON fetched at run time: file:// pages may not fetch().
+  write('data/index.js', script('__smeltIndex', data.index));
+  write('data/lineage.js', script('__smeltLineage', data.lineage));
+  data.details.forEach((shard, i) => write(`data/details/${i}.js`, script('__smeltDetails', shard, i)));
+
+  const previous = `${outDir}.${process.pid}.old`;
+  if (existsSync(outDir)) renameSync(outDir, previous);
+  mkdirSync(dirname(outDir), { recursive: true });
+  renameSync(staging, outDir);
+  rmSync(previous, { recursive: true, force: true });
+  return { files, bytes };
+}
+
+/**
+ * `window.NAME(JSON.parse("..."))`: a string literal parsed by JSON.parse loads faster than the
+ * same data as a JavaScript object literal, and user text can never break out of it.
+ */
+export function script(callback: string, value: unknown, shard?: number): string {
+  const json = JSON.stringify(JSON.stringify(value));
+  return `window.${callback}(${shard !== undefined ? `${shard}, ` : ''}JSON.parse(${json}));\n`;
+}
+
+function packageDir(name: string): string {
+  return dirname(require.resolve(`${name}/package.json`));
+}

@@ -1,0 +1,346 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { SeedError, SeedValueMismatch } from './seed-error.js';
+import type { FileDigest } from './file-digest.js';
+import type { ByteMatcher } from './seed-types.js';
+
+export interface CsvCheck {
+  /** Whether a non-empty value (its raw bytes, without quotes) is valid for the column. */
+  match: ByteMatcher;
+  /** What the column holds, for messages ("integer"). */
+  expected: string;
+}
+
+export interface CsvCheckOptions {
+  /** Relative path, for messages. */
+  file: string;
+  delimiter: string;
+  /** Column names: their count is the number of values every record must have. */
+  columns: readonly string[];
+  /** The first record is the header: its values are not checked. */
+  header: boolean;
+  /** Per column, a check on each non-empty value (undefined: any text). */
+  checks?: ReadonlyArray<CsvCheck | undefined>;
+  /** Pass the bytes on, less a byte-order mark and blank lines; otherwise only check them. */
+  emit: boolean;
+  /** Fed every byte as it passes (checksum, UTF-8): invalid UTF-8 stops the stream. */
+  digest?: FileDigest;
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+// Scanner states.
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+/** A quote inside a quoted value: the next byte says whether it was "" or the closing quote. */
+const QUOTE_IN_QUOTED = 3;
+/** A carriage return outside quotes: a line feed must follow. */
+const CR_SEEN = 4;
+
+/**
+ * Checks, at several hundred MB/s, the bytes a database is about to parse: RFC 4180 quoting,
+ * one value per column on every row, and (optionally) each value of a typed column against its
+ * pattern. It is a scanner, not a parser: it finds field boundaries and never builds records.
+ * csv-parse stays the one parser that produces values (sampling, diagnosis); this exists because
+ * running csv-parse over every row would cost several times what the database's own loader does.
+ *
+ * It throws on the first problem: a SeedError for broken structure, a SeedValueMismatch for a
+ * value outside its column's pattern. The loader then lets csv-parse re-read the file to decide
+ * what to tell the user. Blank lines are skipped (and dropped from the output), as csv-parse and
+ * DuckDB skip them; the output ends lines with LF only, so mixed line endings load everywhere.
+ */
+export class CsvCheckStream extends Transform {
+  private readonly delimiter: number;
+  private readonly expectedFields: number;
+  private readonly checks: ReadonlyArray<CsvCheck | undefined>;
+  private state = FIELD_START;
+  private line = 1;
+  private recordLine = 1;
+  private fieldIndex = 0;
+  /** Whether the current record has any byte besides a carriage return (else it is a blank line). */
+  private recordHasBytes = false;
+  private fieldQuoted = false;
+  /** Parts of the current (checked) field that arrived in earlier chunks. */
+  private fieldParts: Buffer[] = [];
+  /** The first bytes until there are enough to tell a byte-order mark; undefined after. */
+  private head: Buffer | undefined = Buffer.alloc(0);
+  /** Records seen, header included. */
+  records = 0;
+
+  /** 1 for the bytes that end or break an unquoted value: the delimiter, LF, CR and the quote. */
+  private readonly special = new Uint8Array(256);
+
+  constructor(private readonly options: CsvCheckOptions) {
+    super();
+    this.delimiter = options.delimiter.charCodeAt(0);
+    for (const b of [this.delimiter, LF, CR, QUOTE]) this.special[b] = 1;
+    this.expectedFields = options.columns.length;
+    this.checks = options.checks ?? [];
+  }
+
+  /** Data records seen (the header not counted). */
+  get rows(): number {
+    return this.records - (this.options.header && this.records > 0 ? 1 : 0);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      const digest = this.options.digest;
+      if (digest) {
+        digest.update(chunk);
+        if (!digest.utf8SoFar) throw new SeedError('The file is not valid UTF-8', { file: this.options.file }, 'Save the file as UTF-8.');
+      }
+      let start = 0;
+      if (this.head !== undefined) {
+        // The first bytes: enough of them to know whether they are a byte-order mark.
+        chunk = this.head.length > 0 ? Buffer.concat([this.head, chunk]) : chunk;
+        if (chunk.length < 3 && BOM.subarray(0, chunk.length).equals(chunk)) {
+          this.head = chunk;
+          callback();
+          return;
+        }
+        this.head = undefined;
+        if (chunk.subarray(0, 3).equals(BOM)) start = 3;
+      }
+      this.process(chunk, start);
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      if (this.head && this.head.length > 0) this.process(this.head, 0);
+      this.finish();
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  private process(chunk: Buffer, start: number): void {
+    const drops = this.scan(chunk, start);
+    if (this.options.emit) this.emitChunk(chunk, start, drops);
+  }
+
+  private emitChunk(chunk: Buffer, start: number, drops: number[]): void {
+    // A carriage return at the end of a chunk waits for its line feed; it is dropped either way
+    // (line endings go out as LF, which every database reads; CRs inside quotes are kept).
+    const end = this.state === CR_SEEN ? chunk.length - 1 : chunk.length;
+    const parts: Buffer[] = [];
+    let from = start;
+    for (let i = 0; i < drops.length; i += 2) {
+      if (drops[i]! > from) parts.push(chunk.subarray(from, drops[i]!));
+      from = Math.max(from, drops[i + 1]!);
+    }
+    if (end > from) parts.push(chunk.subarray(from, end));
+    if (parts.length === 1) this.push(parts[0]);
+    else if (parts.length > 1) this.push(Buffer.concat(parts));
+  }
+
+  /** Scans one chunk; returns [start, end) ranges of blank lines to drop. Locals, not fields, in the loop: it runs per byte. */
+  private scan(chunk: Buffer, from: number): number[] {
+    const drops: number[] = [];
+    const delimiter = this.delimiter;
+    const expected = this.expectedFields;
+    const checks = this.checks;
+    const n = chunk.length;
+    let state = this.state;
+    let fieldIndex = this.fieldIndex;
+    let recordHasBytes = this.recordHasBytes;
+    let line = this.line;
+    let recordLine = this.recordLine;
+    let records = this.records;
+    let quoted = this.fieldQuoted;
+    let inHeader = this.options.header && records === 0;
+    // A field (or a checked field's bytes kept in fieldParts) continues at the start of the chunk.
+    let fieldStart = from;
+    // Where a blank line would start; -1 when the current record began in an earlier chunk.
+    let recordStart = state === FIELD_START && fieldIndex === 0 && !recordHasBytes ? from : -1;
+    // What ends at byte i: a field (delimiter), a field and its record (LF), a field before a CR.
+    let ends: number;
+    const special = this.special;
+    for (let i = from; i < n; i++) {
+      // Most bytes are plain text inside a value: skip them in a tight loop.
+      if (state === UNQUOTED) {
+        while (i < n && special[chunk[i]!] === 0) i++;
+        if (i === n) break;
+      } else if (state === QUOTED) {
+        while (i < n && chunk[i] !== QUOTE && chunk[i] !== LF) i++;
+        if (i === n) break;
+      }
+      const b = chunk[i]!;
+      ends = 0;
+      if (state === UNQUOTED) {
+        if (b === delimiter) ends = 1;
+        else if (b === LF) ends = 2;
+        else if (b === CR) ends = 3;
+        else if (b === QUOTE) this.fail(`A quote inside an unquoted value in column ${this.columnName(fieldIndex)}`, recordLine);
+        else continue;
+      } else if (state === QUOTED) {
+        if (b === QUOTE) state = QUOTE_IN_QUOTED;
+        else if (b === LF) line++;
+        continue;
+      } else if (state === FIELD_START) {
+        if (b === QUOTE) {
+          state = QUOTED;
+          quoted = true;
+          recordHasBytes = true;
+          fieldStart = i + 1;
+          continue;
+        }
+        if (b === delimiter) {
+          ends = 1;
+          fieldStart = i;
+        } else if (b === LF) {
+          if (fieldIndex === 0 && !recordHasBytes) {
+            // A blank line.
+            if (recordStart >= 0) drops.push(recordStart, i + 1);
+            line++;
+            recordLine = line;
+            recordStart = i + 1;
+            fieldStart = i + 1;
+            continue;
+          }
+          ends = 2;
+          fieldStart = i;
+        } else if (b === CR) {
+          if (fieldIndex === 0 && !recordHasBytes) {
+            state = CR_SEEN;
+            continue;
+          }
+          ends = 3;
+          fieldStart = i;
+        } else {
+          state = UNQUOTED;
+          recordHasBytes = true;
+          fieldStart = i;
+          continue;
+        }
+      } else if (state === QUOTE_IN_QUOTED) {
+        if (b === QUOTE) {
+          state = QUOTED;
+          continue;
+        }
+        if (b === delimiter) ends = 1;
+        else if (b === LF) ends = 2;
+        else if (b === CR) ends = 3;
+        else this.fail(`Text after the closing quote of a value in column ${this.columnName(fieldIndex)}`, recordLine);
+      } else {
+        // CR_SEEN
+        if (b !== LF) this.fail('A carriage return that does not end a line (only \\n and \\r\\n line endings are supported)', recordLine);
+        state = FIELD_START;
+        fieldStart = i + 1;
+        if (fieldIndex === 0 && !recordHasBytes) {
+          if (recordStart >= 0) drops.push(recordStart, i + 1);
+          else if (i > from) drops.push(i - 1, i + 1);
+          else drops.push(i, i + 1);
+          line++;
+          recordLine = line;
+          recordStart = i + 1;
+          continue;
+        }
+        // CRLF goes out as LF (a CR at the end of the previous chunk was held back).
+        if (i > from) drops.push(i - 1, i);
+        ends = 4;
+      }
+
+      if (ends !== 4) {
+        // The field that ends here.
+        if (fieldIndex >= expected) this.fail(`Row has more than ${expected} values but the header has ${expected} columns (a value after the last column '${this.options.columns[expected - 1]}')`, recordLine);
+        const check = checks[fieldIndex];
+        if (check !== undefined && !inHeader) this.checkField(check, chunk, fieldStart, i, quoted, fieldIndex, recordLine);
+        fieldIndex++;
+        quoted = false;
+        recordHasBytes = true;
+        if (ends === 1) {
+          state = FIELD_START;
+          fieldStart = i + 1;
+          continue;
+        }
+        if (ends === 3) {
+          state = CR_SEEN;
+          continue;
+        }
+      }
+      // The record that ends here.
+      if (fieldIndex < expected) this.tooFew(fieldIndex, recordLine);
+      records++;
+      inHeader = false;
+      fieldIndex = 0;
+      recordHasBytes = false;
+      line++;
+      recordLine = line;
+      state = FIELD_START;
+      fieldStart = i + 1;
+      recordStart = i + 1;
+    }
+    // Keep the unfinished part of a checked field for the next chunk.
+    if ((state === UNQUOTED || state === QUOTED || state === QUOTE_IN_QUOTED) && checks[fieldIndex] !== undefined && !inHeader) {
+      this.fieldParts.push(Buffer.from(chunk.subarray(Math.max(fieldStart, from), n)));
+    }
+    this.state = state;
+    this.fieldIndex = fieldIndex;
+    this.recordHasBytes = recordHasBytes;
+    this.line = line;
+    this.recordLine = recordLine;
+    this.records = records;
+    this.fieldQuoted = quoted;
+    return drops;
+  }
+
+  /** Checks the field [fieldStart, end) (with whatever of it came in earlier chunks). */
+  private checkField(check: CsvCheck, chunk: Buffer, fieldStart: number, end: number, quoted: boolean, index: number, line: number): void {
+    let bytes: Uint8Array = chunk;
+    let start = fieldStart;
+    let stop = end;
+    if (this.fieldParts.length > 0) {
+      bytes = Buffer.concat([...this.fieldParts, chunk.subarray(0, end)]);
+      this.fieldParts = [];
+      start = 0;
+      stop = bytes.length;
+    }
+    // A quoted value's raw bytes end with the closing quote; doubled quotes stay doubled and so
+    // never match a typed pattern, which is right: the value holds a quote.
+    if (quoted) stop--;
+    if (stop > start && !check.match(bytes, start, stop)) {
+      const value = Buffer.from(bytes.buffer, bytes.byteOffset + start, stop - start).toString('utf8');
+      throw new SeedValueMismatch(this.options.file, line, this.options.columns[index]!, value, check.expected);
+    }
+  }
+
+  private tooFew(got: number, line: number): never {
+    return this.fail(`Row has ${got} value${got === 1 ? '' : 's'} but the header has ${this.expectedFields} columns (no value for column '${this.options.columns[got]}')`, line);
+  }
+
+  private finish(): void {
+    const state = this.state;
+    if (state === QUOTED) {
+      this.fail(`Unterminated quote in column ${this.columnName(this.fieldIndex)}: the quoted value that starts on line ${this.recordLine} never ends`, this.recordLine);
+    }
+    if (this.fieldIndex === 0 && !this.recordHasBytes) return;
+    if (state !== CR_SEEN) {
+      // The last field, at the end of the data (its bytes were kept in fieldParts if checked).
+      if (this.fieldIndex >= this.expectedFields) this.fail(`Row has more than ${this.expectedFields} values but the header has ${this.expectedFields} columns`, this.recordLine);
+      const check = this.checks[this.fieldIndex];
+      const inHeader = this.options.header && this.records === 0;
+      if (check !== undefined && !inHeader) this.checkField(check, Buffer.alloc(0), 0, 0, this.fieldQuoted, this.fieldIndex, this.recordLine);
+      this.fieldIndex++;
+    }
+    if (this.fieldIndex < this.expectedFields) this.tooFew(this.fieldIndex, this.recordLine);
+    this.records++;
+  }
+
+  private columnName(index: number): string {
+    const name = this.options.columns[index];
+    return name === undefined ? `${index + 1}` : `'${name}'`;
+  }
+
+  private fail(message: string, line: number): never {
+    throw new SeedError(message, { file: this.options.file, line }, 'Quote a value that contains the delimiter, a quote or a line break, and double the quotes inside it: "say ""hi""".');
+  }
+}

@@ -1,0 +1,172 @@
+import { ConfigError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+import { readCsvRecords } from './csv-records.js';
+import { hashFile } from './file-digest.js';
+import type { SeedCsvConfig } from './seed-config.js';
+import { SeedError, preview } from './seed-error.js';
+import { ColumnInference, fits, type ColumnTypeOverride, type SeedKind } from './seed-types.js';
+
+/** Rows read with csv-parse before loading; the rest is checked while it loads. */
+export const SAMPLE_ROWS = 10_000;
+
+export interface SeedColumn {
+  /** The column's name in the table. */
+  name: string;
+  /** From `column_types`. */
+  override?: ColumnTypeOverride;
+  /** Inferred from the rows read so far, or the override's kind; undefined for a type smelt does not know. */
+  kind?: SeedKind;
+}
+
+export interface CsvShape {
+  columns: SeedColumn[];
+  /** Lines before the first record (blank lines), for loaders that skip lines by count. */
+  skipLines: number;
+  /** Data rows read. */
+  rows: number;
+  /** Every row was read: the inferred types are the whole file's. */
+  complete: boolean;
+}
+
+export interface InspectOptions {
+  /** Absolute path. */
+  path: string;
+  /** Relative path, for messages. */
+  file: string;
+  config: SeedCsvConfig;
+  /** Where column_types is configured, for messages. */
+  configFile: string;
+  sampleRows?: number;
+}
+
+/**
+ * The header and the first rows, read with csv-parse: column names and (sampled) types. The
+ * rest of the file is checked while it loads.
+ */
+export async function inspectCsv(options: InspectOptions): Promise<CsvShape> {
+  try {
+    return await readShape(options, { limit: options.sampleRows ?? SAMPLE_ROWS, checkUtf8: false });
+  } catch (error) {
+    // An invalid byte may come before the problem the sample found: report the first in the file.
+    if (!(await hashFile(options.path)).validUtf8) await readShape(options, { checkUtf8: true });
+    throw error;
+  }
+}
+
+/**
+ * Reads the whole file with csv-parse: the authority on what is wrong with it (structure, UTF-8,
+ * values outside their overridden type) and on the types of the inferred columns.
+ */
+export async function diagnoseCsv(options: InspectOptions): Promise<CsvShape> {
+  const { validUtf8 } = await hashFile(options.path);
+  const shape = await readShape(options, { checkUtf8: !validUtf8 });
+  if (!validUtf8) throw new SeedError('The file is not valid UTF-8', { file: options.file }, 'Save the file as UTF-8.');
+  return shape;
+}
+
+async function readShape(options: InspectOptions, mode: { limit?: number; checkUtf8: boolean }): Promise<CsvShape> {
+  const { config, file } = options;
+  let columns: SeedColumn[] | undefined;
+  let inference: ColumnInference[] = [];
+  let checks: ((value: string, line: number) => void)[] = [];
+  let skipLines = 0;
+  let rows = 0;
+  let complete = true;
+  const records = readCsvRecords({
+    path: options.path,
+    file,
+    delimiter: config.delimiter,
+    names: () => columns?.map((c) => c.name),
+  });
+  for await (const record of records) {
+    if (mode.checkUtf8) checkUtf8(record.values, record.line, file, columns);
+    if (!columns) {
+      skipLines = record.line - 1;
+      columns = resolveColumns(record.values, options);
+      inference = columns.map(() => new ColumnInference());
+      checks = columns.map((column) => overrideCheck(column, options));
+      if (config.header) continue;
+    }
+    if (mode.limit !== undefined && rows >= mode.limit) {
+      complete = false;
+      break;
+    }
+    rows++;
+    const values = record.values;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i]!;
+      if (value === '') continue;
+      const column = columns[i]!;
+      if (column.override) checks[i]!(value, record.line);
+      else inference[i]!.observe(value);
+    }
+  }
+  if (!columns) {
+    throw new SeedError(config.header ? 'The file is empty: a seed needs a header row naming its columns' : 'The file is empty', { file, line: 1 }, 'Add a header row (and data rows) or delete the file.');
+  }
+  const resolved = columns.map((column, i) => (column.override ? column : { ...column, kind: inference[i]!.result }));
+  return { columns: resolved, skipLines, rows, complete };
+}
+
+function checkUtf8(values: readonly string[], line: number, file: string, columns: SeedColumn[] | undefined): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!values[i]!.includes('\uFFFD')) continue;
+    const where = columns ? `in column '${columns[i]?.name ?? i + 1}'` : 'in the header';
+    throw new SeedError(`Invalid UTF-8 ${where}: '${preview(values[i]!)}'`, { file, line }, 'Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8"); invalid bytes are shown as \uFFFD.');
+  }
+}
+
+/** Names from the header (or column_names), folded to lower case unless quote_columns is set. */
+function resolveColumns(first: readonly string[], options: InspectOptions): SeedColumn[] {
+  const { config, file } = options;
+  let names: string[];
+  if (config.columnNames) {
+    if (config.columnNames.length !== first.length) {
+      throw new SeedError(`column_names lists ${config.columnNames.length} names but the file has ${first.length} columns`, { file, line: 1 }, `Give one name per column in ${options.configFile}.`);
+    }
+    names = config.columnNames;
+  } else if (config.header) {
+    names = [...first];
+  } else {
+    names = first.map((_, i) => `column_${i + 1}`);
+  }
+  const source = config.columnNames ? 'column_names' : 'the header';
+  const seen = new Map<string, number>();
+  const columns = names.map((raw, index) => {
+    const name = config.quoteColumns ? raw : raw.toLowerCase();
+    if (name.trim() === '') {
+      throw new SeedError(`Column ${index + 1} has no name in ${source}`, { file, line: 1 }, 'Give every column a name.');
+    }
+    // DuckDB compares names without regard to case: treat 'ID' and 'id' as the same everywhere.
+    const key = name.toLowerCase();
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new SeedError(`Column '${name}' appears twice in ${source} (columns ${earlier + 1} and ${index + 1})`, { file, line: 1 }, 'Column names must be unique (ignoring case): rename one of them.');
+    }
+    seen.set(key, index);
+    return { name };
+  });
+
+  const byKey = new Map(columns.map((c) => [config.quoteColumns ? c.name : c.name.toLowerCase(), c] as const));
+  for (const [key, override] of Object.entries(config.columnTypes)) {
+    const column = byKey.get(config.quoteColumns ? key : key.toLowerCase());
+    if (!column) {
+      throw new ConfigError(`column_types names column '${key}', which ${file} does not have`, { file: options.configFile }, didYouMean(key, columns.map((c) => c.name)) ?? `Its columns: ${columns.map((c) => c.name).join(', ')}.`);
+    }
+    Object.assign(column, { override, ...(override.kind ? { kind: override.kind } : {}) });
+  }
+  return columns as SeedColumn[];
+}
+
+function overrideCheck(column: SeedColumn, options: InspectOptions): (value: string, line: number) => void {
+  const kind = column.override?.kind;
+  if (!kind) return () => undefined;
+  return (value, line) => {
+    if (fits(kind, value, true)) return;
+    throw new SeedError(
+      `Value '${preview(value)}' in column '${column.name}' is not a valid ${column.override!.sql} (column_types sets ${column.name}: ${column.override!.sql})`,
+      { file: options.file, line },
+      `Fix the value, or change column_types for '${column.name}' in ${options.configFile} (text accepts any value).`,
+    );
+  };
+}

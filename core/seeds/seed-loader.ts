@@ -1,0 +1,190 @@
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { Writable, pipeline as pipelineCallback, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Adapter, Connection, CsvBulkLoad, CsvColumn } from '../adapters/adapter.js';
+import { SmeltError } from '../errors.js';
+import type { CompiledNode } from '../manifest/types.js';
+import { runAtomically } from '../materializations/materialization.js';
+import { tempIdentifier } from '../materializations/temp-name.js';
+import { sha256 } from '../util/hash.js';
+import { CsvCheckStream, type CsvCheck } from './csv-check-stream.js';
+import { FileDigest, hashFile } from './file-digest.js';
+import { diagnoseCsv, inspectCsv, type CsvShape, type InspectOptions, type SeedColumn } from './csv-inspect.js';
+import type { RunHistory } from './run-history.js';
+import { seedConfigFor } from './seed-config.js';
+import { SeedError } from './seed-error.js';
+import { createTable } from './seed-sql.js';
+import { INFER_PATTERN, OVERRIDE_PATTERN, SQL_TYPE, byteMatcher } from './seed-types.js';
+
+/** Bumped when a change to the loader changes what a table would hold, so checksums stop matching. */
+const LOADER_VERSION = 1;
+
+export interface SeedLoadOptions {
+  adapter: Adapter;
+  connection: Connection;
+  node: CompiledNode;
+  /** Project root; the node's path is relative to it. */
+  root: string;
+  fullRefresh: boolean;
+  history: RunHistory;
+  /** Rows sampled before loading (tests make it small to exercise the rest of the file). */
+  sampleRows?: number;
+}
+
+export interface SeedLoadOutcome {
+  /** Undefined when the seed was skipped as unchanged. */
+  rows?: number;
+  /** Rows the table holds (for an unchanged seed: as of its last load). */
+  tableRows?: number;
+  unchanged: boolean;
+  message: string;
+  checksum: string;
+  columns: { name: string; type: string }[];
+  warnings: string[];
+}
+
+/**
+ * Loads one seed: inspect (checksum, header, sampled types), skip when unchanged, bulk load into
+ * a temporary table while the bytes are checked, then swap it in. Anything wrong with the file
+ * throws a SeedError before the swap, so the previous table stays as it was.
+ */
+export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcome> {
+  const { adapter, connection, node } = options;
+  const config = seedConfigFor(node);
+  const inspect: InspectOptions = {
+    path: resolve(options.root, node.path),
+    file: node.path,
+    config,
+    configFile: node.patchPath ?? 'project.yml',
+    ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
+  };
+  const inspection = await inspectCsv(inspect);
+  // The checksum covers the file and everything in the config that changes what the table holds.
+  const configKey = JSON.stringify({
+    loader: LOADER_VERSION,
+    delimiter: config.delimiter,
+    header: config.header,
+    columnNames: config.columnNames ?? null,
+    quoteColumns: config.quoteColumns,
+    columnTypes: Object.fromEntries(Object.entries(config.columnTypes).map(([k, v]) => [k, v.sql]).sort()),
+  });
+  const checksumOf = (fileHash: string): string => sha256(`${configKey}\n${fileHash}`);
+
+  const existing = await adapter.getRelation(connection, node.relation);
+  if (!options.fullRefresh && existing?.type === 'table') {
+    const last = await options.history.lastSuccess(connection, node.uniqueId, node.relation);
+    // Hashing reads the file at native speed; it is only worth it when a skip is possible.
+    const checksum = last ? checksumOf((await hashFile(inspect.path)).hash) : undefined;
+    if (last && last.checksum === checksum) {
+      return { unchanged: true, tableRows: last.rows, message: 'unchanged', checksum, columns: tableColumns(inspection.columns), warnings: [] };
+    }
+  }
+  const before = existing ? await adapter.getColumns(connection, node.relation) : [];
+
+  let shape: CsvShape = inspection;
+  let loaded: { rows: number; fileHash: string };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      loaded = await loadIntoTemp(options, shape, config.delimiter, config.header, inspect);
+      break;
+    } catch (error) {
+      if (!(error instanceof SmeltError) || attempt > 1) throw toSeedError(error, node.path);
+      // The file has a problem, or a row after the sample needs a wider type: csv-parse reads it
+      // all to tell which (and throws the located SeedError for a problem).
+      const full = await diagnoseCsv(inspect);
+      if (sameTypes(full.columns, shape.columns)) throw toSeedError(error, node.path);
+      shape = full;
+    }
+  }
+  const { rows } = loaded;
+  const checksum = checksumOf(loaded.fileHash);
+
+  const temp = { ...node.relation, identifier: tempIdentifier(node.relation.identifier) };
+  const swap = [
+    ...(existing ? [adapter.dialect.drop(node.relation, existing.type, { cascade: adapter.capabilities.dropCascadesDependentViews })] : []),
+    adapter.dialect.rename(temp, 'table', node.relation.identifier),
+  ];
+  const context = { node, sql: '', adapter, connection, fullRefresh: options.fullRefresh, render: () => '' };
+  const { warnings } = await runAtomically(context, swap, undefined, 0);
+
+  const columns = tableColumns(shape.columns);
+  const changed = existing !== undefined && (before.length !== columns.length || before.some((c, i) => c.name !== columns[i]!.name));
+  return { unchanged: false, rows, tableRows: rows, message: changed ? 'columns changed: table replaced' : 'loaded', checksum, columns, warnings };
+}
+
+/** Creates the temporary table and fills it, in one transaction: on any error nothing is left. */
+async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter: string, header: boolean, inspect: InspectOptions): Promise<{ rows: number; fileHash: string }> {
+  const { adapter, connection, node } = options;
+  const temp = { ...node.relation, identifier: tempIdentifier(node.relation.identifier) };
+  const columns = shape.columns.map(toCsvColumn);
+  const checks = shape.columns.map((c): CsvCheck | undefined => {
+    const pattern = patternOf(c);
+    return pattern ? { match: byteMatcher(pattern), expected: toCsvColumn(c).type } : undefined;
+  });
+  const digest = new FileDigest();
+  const checker = (emit: boolean, withDigest: boolean): CsvCheckStream =>
+    new CsvCheckStream({ file: node.path, delimiter, columns: columns.map((c) => c.name), header, emit, checks, ...(withDigest ? { digest } : {}) });
+  const read = (): Readable => createReadStream(inspect.path, { highWaterMark: 1 << 20 });
+  /** The checked bytes, for adapters that are sent them. */
+  const open = (stream: CsvCheckStream) => (): Readable => pipelineCallback(read(), stream, () => undefined);
+
+  return connection.transaction(async () => {
+    await connection.execute(adapter.dialect.drop(temp, 'table', { ifExists: true }));
+    await connection.execute(createTable(adapter.dialect, temp, columns));
+    const load: Omit<CsvBulkLoad, 'open'> = { relation: temp, path: inspect.path, columns, delimiter, header, skipLines: shape.skipLines };
+    let checked: CsvCheckStream;
+    let rows: number;
+    if (adapter.capabilities.bulkLoadReadsFile) {
+      // The database reads the file itself; smelt checks the same bytes alongside and wins on error.
+      checked = checker(false, true);
+      const scan = pipeline(read(), checked, new Writable({ write: (_chunk, _encoding, done) => done() }));
+      const [loaded, scanned] = await Promise.allSettled([adapter.bulkLoadCsv(connection, { ...load, open: open(checker(true, false)) }), scan]);
+      if (scanned.status === 'rejected') throw scanned.reason;
+      if (loaded.status === 'rejected') throw loaded.reason;
+      rows = loaded.value.rows;
+    } else {
+      checked = checker(true, true);
+      rows = (await adapter.bulkLoadCsv(connection, { ...load, open: open(checked) })).rows;
+    }
+    if (rows !== checked.rows) {
+      throw new SeedError(`The database read ${rows} rows but smelt counted ${checked.rows}`, { file: node.path }, 'The file\'s quoting is read differently by the two: please report it with the file.');
+    }
+    return { rows, fileHash: digest.digest().hash };
+  });
+}
+
+function toCsvColumn(column: SeedColumn): CsvColumn {
+  return { name: column.name, type: column.override?.sql ?? SQL_TYPE[column.kind ?? 'text'] };
+}
+
+/** What each value of the column must look like; undefined for text and types smelt does not know. */
+function patternOf(column: SeedColumn): string | undefined {
+  if (column.override) return column.override.kind ? OVERRIDE_PATTERN[column.override.kind] : undefined;
+  return INFER_PATTERN[column.kind ?? 'text'];
+}
+
+function tableColumns(columns: readonly SeedColumn[]): { name: string; type: string }[] {
+  return columns.map((c) => ({ name: c.name, type: toCsvColumn(c).type }));
+}
+
+function sameTypes(a: readonly SeedColumn[], b: readonly SeedColumn[]): boolean {
+  return a.length === b.length && a.every((c, i) => toCsvColumn(c).type === toCsvColumn(b[i]!).type);
+}
+
+/**
+ * What the user sees when the database rejected the file and csv-parse found nothing wrong (a
+ * value outside a column type smelt does not check itself, such as numeric(5,2) or uuid).
+ */
+function toSeedError(error: unknown, file: string): unknown {
+  if (!(error instanceof SmeltError) || error instanceof SeedError) return error;
+  const detail = [error.message, String((error.cause as { where?: unknown } | undefined)?.where ?? '')].join(' ');
+  const line = /line:? (\d+)/i.exec(detail);
+  const column = /column "?([^\s":,]+)"?/.exec(detail);
+  return new SeedError(
+    `The database rejected the file${column ? ` (column '${column[1]}')` : ''}: ${error.message}`,
+    { file, ...(line ? { line: Number(line[1]) } : {}) },
+    error.hint ?? 'Check the values of that column against its type in column_types.',
+    { cause: error },
+  );
+}

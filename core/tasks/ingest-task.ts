@@ -1,0 +1,93 @@
+import { createAdapter } from '../adapters/create-adapter.js';
+import { cdcSource, isCdcSource } from '../cdc/cdc-source.js';
+import { loadChanges, type LoadReport } from '../cdc/load-changes.js';
+import { SmeltError } from '../errors.js';
+import { selectNodesDetailed } from '../graph/selector.js';
+import type { SourceNode } from '../manifest/types.js';
+import { redactor, writeFileAtomic, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import type { Reporter } from '../runner/reporter.js';
+import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
+import type { Session } from '../session.js';
+import { join } from 'node:path';
+
+export interface IngestOptions {
+  select?: string[];
+  exclude?: string[];
+  /** Drop each selected change log and load all of its files again. */
+  fullRefresh?: boolean;
+  failFast?: boolean;
+}
+
+/**
+ * `smelt ingest`: loads the change-event files of the selected CDC sources (sources with a
+ * `cdc:` block) into their change logs, one source after another, each in one transaction.
+ */
+export async function ingestTask(session: Session, options: IngestOptions, reporter: Reporter): Promise<RunSummary> {
+  const started = performance.now();
+  const { manifest, dag } = session.compiled;
+  const redact = redactor(session.target.secrets);
+  writeManifest(session.targetPath, manifest, redact);
+  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['source'] });
+  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const sources = selected.map((id) => manifest.sources[id]).filter((s): s is SourceNode => !!s && isCdcSource(s));
+
+  const results: NodeResult[] = [];
+  if (sources.length === 0) {
+    reporter.info('Nothing to do: no CDC sources are selected (sources with a cdc: block).');
+  } else {
+    const adapter = await createAdapter(session.target, session.root, session.threads);
+    try {
+      await adapter.open();
+      reporter.info(`Loading ${sources.length} CDC source${sources.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type})`);
+      let failed = false;
+      for (const [index, node] of sources.entries()) {
+        const source = cdcSource(node);
+        const startedAt = new Date().toISOString();
+        const clock = performance.now();
+        const base = { uniqueId: node.uniqueId, name: source.name, resourceType: 'source', materialization: 'cdc', startedAt, file: node.path };
+        let result: NodeResult;
+        if (failed && options.failFast) {
+          result = { ...base, status: 'skipped', executionTime: 0, completedAt: startedAt, message: 'skipped by --fail-fast', warnings: [] };
+        } else {
+          reporter.nodeStarted?.(index + 1, sources.length, node.uniqueId);
+          try {
+            const report = await loadChanges({ adapter, source, root: session.root, fullRefresh: !!options.fullRefresh });
+            writeFileAtomic(join(session.targetPath, 'run', session.project.name, 'cdc', `${source.name}.sql`), redact(report.statements.map((s) => `${s};`).join('\n\n') + '\n'));
+            const warnings = report.files + report.unchangedFiles === 0 ? [`no files match ${source.config.path.join(', ')}`] : [];
+            warnings.forEach((w) => reporter.warn(`${source.name}: ${w}`));
+            result = { ...base, status: 'success', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), rowsAffected: report.newEvents, message: describeLoad(report, source.relation.identifier), warnings };
+          } catch (error) {
+            if (!(error instanceof SmeltError)) throw error;
+            failed = true;
+            result = { ...base, status: 'error', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), message: redact(error.message), where: error.where || node.path, ...(error.hint ? { hint: error.hint } : {}), warnings: [] };
+          }
+        }
+        reporter.nodeFinished(index + 1, sources.length, result);
+        if (result.status === 'success' && result.message) reporter.info(`      ${result.message}`);
+        results.push(result);
+      }
+    } finally {
+      await adapter.close();
+    }
+  }
+  const summary: RunSummary = { command: 'ingest', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };
+  writeRunResults(session.targetPath, summary, { ...manifest.metadata }, redact);
+  reporter.summary(summary);
+  return summary;
+}
+
+/** "2 files (1 unchanged): 9 events, 7 new, 2 already loaded; 2 tombstones; high-water LSN 2700". */
+export function describeLoad(report: LoadReport, identifier: string): string {
+  const parts = [
+    `${report.files} file${report.files === 1 ? '' : 's'} read${report.unchangedFiles ? ` (${report.unchangedFiles} unchanged, skipped)` : ''}`,
+    `${report.events} event${report.events === 1 ? '' : 's'}: ${report.newEvents} new${report.duplicates ? `, ${report.duplicates} already loaded` : ''}`,
+  ];
+  if (report.tombstones) parts.push(`${report.tombstones} tombstone${report.tombstones === 1 ? '' : 's'} skipped`);
+  if (report.skipped) parts.push(`${report.skipped} for other tables skipped`);
+  if (report.rejected) parts.push(`${report.rejected} rejected into ${identifier}__rejects`);
+  const high = report.highWater;
+  if (high.lsn !== null || high.tsMs !== null) {
+    parts.push(`high-water ${[high.lsn !== null ? `LSN ${high.lsn}` : '', high.tsMs !== null ? `ts ${new Date(high.tsMs).toISOString()}` : ''].filter(Boolean).join(', ')}`);
+  }
+  return parts.join('; ');
+}

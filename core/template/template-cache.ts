@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../runner/artifacts.js';
+import { SMELT_VERSION } from '../version.js';
+import type { TemplateEnvironment } from './environment.js';
+
+/**
+ * Part of dbt's "partial parsing": the JavaScript nunjucks generates for each template, keyed
+ * by a hash of the template's text, kept in target/partial/templates.json. A file whose text
+ * did not change is not lexed, parsed or code-generated again; it is still rendered, so refs,
+ * vars and macros are always current. Any version change of smelt drops the cache.
+ */
+interface CacheFile {
+  smeltVersion: string;
+  templates: Record<string, string>;
+}
+
+export function templateCachePath(targetPath: string): string {
+  return join(targetPath, 'partial', 'templates.json');
+}
+
+export function primeTemplateCache(environment: TemplateEnvironment, targetPath: string): void {
+  const path = templateCachePath(targetPath);
+  if (!existsSync(path)) return;
+  try {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+    if (file.smeltVersion !== SMELT_VERSION) return;
+    environment.primeCompiledSources(file.templates);
+  } catch {
+    // A damaged cache only costs a full compile.
+  }
+}
+
+/** Writes the cache when this process compiled something new or stopped using an entry. */
+export function saveTemplateCache(environment: TemplateEnvironment, targetPath: string, primedCount: number): void {
+  const used = environment.usedSources;
+  if (used.size === primedCount && [...used].every((h) => environment.compiledSources.has(h)) && environment.compiledSources.size === primedCount) return;
+  const templates: Record<string, string> = {};
+  for (const hash of used) templates[hash] = environment.compiledSources.get(hash)!;
+  writeFileAtomic(templateCachePath(targetPath), JSON.stringify({ smeltVersion: SMELT_VERSION, templates } satisfies CacheFile));
+}
