@@ -13,9 +13,12 @@ import { registerLs } from './ls.js';
 import { registerRun } from './run.js';
 import { registerSeed } from './seed.js';
 import { registerShow } from './show.js';
+import { registerSnapshot } from './snapshot.js';
 import { registerRunOperation } from './run-operation.js';
 import { registerRetry } from './retry.js';
 import { registerSource } from './source.js';
+import { registerDev } from './dev.js';
+import { registerParse } from './parse.js';
 import { registerTest } from './test.js';
 
 /** Builds the command tree. One file per command; each stays thin and calls core. */
@@ -34,11 +37,14 @@ export function buildProgram(state: CliState): Command {
   registerBuild(program, state);
   registerSeed(program, state);
   registerIngest(program, state);
+  registerSnapshot(program, state);
   registerLs(program, state);
   registerShow(program, state);
   registerRunOperation(program, state);
   registerRetry(program, state);
   registerSource(program, state);
+  registerDev(program, state);
+  registerParse(program, state);
   registerDocs(program, state);
   registerClean(program, state);
   for (const command of allCommands(program)) command.exitOverride().configureOutput({ writeOut: (s) => state.io.stdout(s), writeErr: (s) => state.io.stderr(s) });
