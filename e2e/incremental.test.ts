@@ -119,6 +119,23 @@ describe.each(await dialects())('incremental models on %s', (dialect) => {
   });
 });
 
+describe.each(await dialects())('indexes on %s', (dialect) => {
+  it("builds dbt's `indexes` config, and on PostgreSQL an index on an incremental unique_key", async () => {
+    const project = fixture(dialect, {
+      'models/src.sql': SOURCE,
+      'models/events.sql': incrementalModel(`, unique_key='id', indexes=[{'columns': ['name']}]`),
+    });
+    expect((await project.cli('run')).code).toBe(0);
+    const indexes = dialect === 'postgres'
+      ? await project.query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = '${project.schema}' and tablename = 'events' order by 1`)
+      : await project.query<{ name: string }>(`select index_name as name from duckdb_indexes() where table_name = 'events' order by 1`);
+    expect(indexes.map((i) => i.name)).toEqual(dialect === 'postgres' ? ['events__id_idx', 'events__name_idx'] : ['events__name_idx']);
+    // Rebuilt by --full-refresh, the indexes come back under the same names.
+    expect((await project.cli('run', '--full-refresh')).code).toBe(0);
+    expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);
+  });
+});
+
 describe.each(await dialects())('state-based runs on %s', (dialect) => {
   const files = {
     'models/a.sql': 'select 1 as id, 10 as amount\n',

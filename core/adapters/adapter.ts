@@ -18,6 +18,11 @@ export interface Capabilities {
   readonly merge: boolean;
   /** bulkLoadCsv reads the CSV file by its path (else it is sent the checked bytes from `open()`). */
   readonly bulkLoadReadsFile: boolean;
+  /**
+   * Incremental tables get an index on their unique_key: row lookups beat scanning the whole
+   * table for MERGE and delete+insert (PostgreSQL). DuckDB's hash joins need none.
+   */
+  readonly indexUniqueKeys: boolean;
 }
 
 export const DEFAULT_CAPABILITIES: Capabilities = {
@@ -26,6 +31,7 @@ export const DEFAULT_CAPABILITIES: Capabilities = {
   parallelConnections: true,
   merge: false,
   bulkLoadReadsFile: false,
+  indexUniqueKeys: false,
 };
 
 export type RelationType = 'table' | 'view';

@@ -41,6 +41,10 @@ export class Dialect {
     return `alter ${type} ${this.relation(relation)} rename to ${this.quote(newIdentifier)}`;
   }
 
+  createIndex(relation: RelationName, name: string, columns: readonly string[], unique = false): string {
+    return `create ${unique ? 'unique ' : ''}index ${this.quote(name)} on ${this.relation(relation)} (${columns.map((c) => this.quote(c)).join(', ')})`;
+  }
+
   /** Wraps SQL so the database returns no rows but reports the columns (for previews and contracts). */
   limit(sql: string, rows: number): string {
     return `select * from (\n${stripTrailingSemicolon(sql)}\n) as smelt_preview limit ${Math.max(0, Math.floor(rows))}`;

@@ -1,4 +1,5 @@
 import { createOnly, existingRelation, runAtomically, type BuildContext, type BuildOutcome, type Materialization, type PlanInput } from './materialization.js';
+import { indexStatements } from './indexes.js';
 import { tempIdentifier } from './temp-name.js';
 
 /**
@@ -21,9 +22,17 @@ export class TableMaterialization implements Materialization {
   async build(context: BuildContext): Promise<BuildOutcome> {
     const { adapter, connection, node } = context;
     const existing = await existingRelation(context);
-    const statements = this.plan({ node, sql: context.sql, existing, dialect: adapter.dialect, cascade: adapter.capabilities.dropCascadesDependentViews });
-    // Statements 0 and 1 build the temporary table; the swap starts at 2.
-    const { rowsAffected, warnings } = existing ? await runAtomically(context, statements, 1, 2) : await createOnly(context, statements);
+    const statements = [
+      ...this.plan({ node, sql: context.sql, existing, dialect: adapter.dialect, cascade: adapter.capabilities.dropCascadesDependentViews }),
+      ...indexStatements(node, adapter.dialect, adapter.capabilities),
+    ];
+    // Rebuild: statements 0 and 1 build the temporary table; the swap starts at 2. First build:
+    // statement 0 creates the table; with indexes after it, all of it runs in one transaction.
+    const { rowsAffected, warnings } = existing
+      ? await runAtomically(context, statements, 1, 2)
+      : statements.length === 1
+        ? await createOnly(context, statements)
+        : await runAtomically(context, statements, 0, 1);
     await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: 'table', statements, warnings };
   }

@@ -43,7 +43,7 @@ pg.types.setTypeParser(1700, (v) => Number(v)); // numeric
 export class PostgresAdapter implements Adapter {
   readonly type = 'postgres';
   readonly dialect = new Dialect('postgres');
-  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, dropCascadesDependentViews: true, merge: true };
+  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, dropCascadesDependentViews: true, merge: true, indexUniqueKeys: true };
   private pool: pg.Pool | undefined;
 
   constructor(private readonly options: PostgresAdapterOptions) {}
