@@ -21,6 +21,7 @@ export interface CommonFlags {
   fullRefresh?: boolean;
   failFast?: boolean;
   logFormat?: 'text' | 'json';
+  wait?: number;
 }
 
 export interface CliState {
@@ -48,7 +49,14 @@ export function buildOptions(command: Command): Command {
   return command
     .option('--threads <n>', 'how many nodes to build at once')
     .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
-    .option('-x, --fail-fast', 'stop at the first failure');
+    .option('-x, --fail-fast', 'stop at the first failure')
+    .option('--wait <seconds>', 'if another smelt command is writing to the target, wait this long for it', parseSeconds);
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new SmeltError(`--wait takes a number of seconds, not '${value}'`);
+  return n;
 }
 
 export function parseThreads(value: string | undefined): number | undefined {

@@ -92,6 +92,13 @@ export interface Adapter {
    */
   lockForTransaction?(connection: Connection, name: string): Promise<void>;
   /**
+   * A lock held for a whole command, across processes and machines, released when `release` is
+   * called or the process dies (PostgreSQL: a session advisory lock on its own connection).
+   * Answers `held` with a description of the holder when another session has it. Absent where
+   * a lock file beside the database is enough (DuckDB).
+   */
+  tryCommandLock?(name: string, owner: string): Promise<{ acquired: true; release(): Promise<void> } | { acquired: false; holder: string }>;
+  /**
    * Copies a CSV file into an existing, empty table through the database's bulk path (never
    * row-by-row INSERTs). Runs on `connection`, inside its open transaction if there is one.
    */

@@ -8,6 +8,7 @@ import type { Session } from '../session.js';
 import { planChanges, type PlannedChange } from '../state/plan-changes.js';
 import { readState, recordBuild, stateSelectorMethod, writeState, type RunState } from '../state/run-state.js';
 import { buildNodes, ensureSchemas } from './build-nodes.js';
+import { acquireTargetLock } from '../runner/target-lock.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { runProjectHooks } from './run-hooks.js';
 
@@ -18,6 +19,8 @@ export interface RunOptions {
   failFast?: boolean;
   /** Build only what changed since the last successful build on this target (and what that breaks). */
   changed?: boolean;
+  /** Seconds to wait for another command holding the target (default: refuse at once). */
+  wait?: number;
 }
 
 /** `smelt run`: builds the selected models (never seeds or tests) in dependency order. */
@@ -40,7 +43,14 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
   const raw = await createAdapter(session.target, session.root, session.threads);
   const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
   let summary: RunSummary;
+  let release: (() => Promise<void>) | undefined;
   try {
+    release = await acquireTargetLock(session, adapter, {
+      command: 'run',
+      waitSeconds: options.wait,
+      onWait: (holder) => reporter.info(`Waiting for ${holder} to finish...`),
+      onStale: (holder) => reporter.warn(`Took over a stale lock left by ${holder}`),
+    });
     let nodes = selected;
     if (options.changed && !options.fullRefresh) {
       await adapter.open();
@@ -71,6 +81,7 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
     }
   } finally {
     await adapter.close();
+    await release?.();
   }
   writeRunResults(session.targetPath, summary, { ...manifest.metadata }, redact);
   reporter.summary(summary);

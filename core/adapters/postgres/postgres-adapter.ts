@@ -166,6 +166,39 @@ export class PostgresAdapter implements Adapter {
     return connection.copyFrom(postgresCopyFrom(this.dialect, load), load.open());
   }
 
+  /**
+   * A session advisory lock on a connection of its own (outside the pool), named by `name`.
+   * Its application_name carries `owner`, so a second command can say who holds it; the
+   * server releases it by itself if this process dies.
+   */
+  async tryCommandLock(name: string, owner: string): Promise<{ acquired: true; release(): Promise<void> } | { acquired: false; holder: string }> {
+    const client = new pg.Client({
+      host: this.options.host, port: this.options.port, user: this.options.user, password: this.options.password, database: this.options.database,
+      connectionTimeoutMillis: (this.options.connectTimeoutSeconds ?? 10) * 1000, application_name: owner.slice(0, 63),
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw translateConnectError(error, this.where);
+    }
+    const key = `smelt lock: ${name}`;
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as ok', [key]);
+    if (rows[0]?.ok) {
+      return { acquired: true, release: async () => { await client.end().catch(() => undefined); } };
+    }
+    const holder = await client.query<{ application_name: string; pid: number; client_addr: string | null; backend_start: Date }>(
+      `select a.application_name, a.pid, a.client_addr::text as client_addr, a.backend_start
+         from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.granted and l.objid = (hashtextextended($1, 0) & 4294967295)::bigint::oid
+        limit 1`,
+      [key],
+    ).catch(() => ({ rows: [] as { application_name: string; pid: number; client_addr: string | null; backend_start: Date }[] }));
+    await client.end().catch(() => undefined);
+    const h = holder.rows[0];
+    return { acquired: false, holder: h ? `${h.application_name || 'a session'} (server pid ${h.pid}${h.client_addr ? ` from ${h.client_addr}` : ''}, connected ${new Date(h.backend_start).toISOString()})` : 'another session' };
+  }
+
   async describe(connection: Connection): Promise<string> {
     const [row] = await connection.query<{ v: string }>('select version() as v');
     return `${row?.v ?? 'PostgreSQL'} (${this.where})`;
