@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { SmeltError, SmeltErrors } from '../core/errors.js';
 import { openSession, type Session } from '../core/session.js';
+import { secretEnvValues } from '../core/project/targets.js';
+import { redactor } from '../core/runner/artifacts.js';
 import type { CliIo } from './io.js';
 import { Output } from './output.js';
 
@@ -67,7 +69,9 @@ export function parseThreads(value: string | undefined): number | undefined {
 }
 
 export function sessionFor(flags: CommonFlags, state: CliState, output: Output): Session {
-  return openSession({
+  // Secrets are known before the project compiles: its errors are redacted too.
+  output.redact = redactor(secretEnvValues(state.io.env));
+  const session = openSession({
     projectDir: flags.projectDir ?? state.io.cwd,
     target: flags.target,
     vars: flags.vars,
@@ -76,6 +80,8 @@ export function sessionFor(flags: CommonFlags, state: CliState, output: Output):
     env: state.io.env,
     log: (message) => output.info(message),
   });
+  output.redact = redactor(session.target.secrets);
+  return session;
 }
 
 /** Runs a command body; maps errors to messages and exit codes (never a stack trace without --debug). */

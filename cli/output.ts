@@ -24,6 +24,8 @@ export class Output implements Reporter {
   }
 
   readonly json: boolean;
+  /** Set once the target is known: hides secret values in everything printed. */
+  redact: (text: string) => string = (text) => text;
 
   get debugEnabled(): boolean {
     return !!this.options.debug;
@@ -31,15 +33,20 @@ export class Output implements Reporter {
 
   /** One JSON event per line (--log-format json). */
   event(name: string, fields: Record<string, unknown>): void {
-    this.io.stdout(`${JSON.stringify({ event: name, ts: new Date().toISOString(), ...fields })}\n`);
+    this.io.stdout(`${this.redact(JSON.stringify({ event: name, ts: new Date().toISOString(), ...fields }))}\n`);
   }
 
   paint(color: Color, text: string): string {
     return this.color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
   }
 
+  /** Everything for stderr goes through here, so secrets are hidden there too. */
+  private err(text: string): void {
+    this.io.stderr(this.redact(text));
+  }
+
   line(text = ''): void {
-    this.io.stdout(`${text}\n`);
+    this.io.stdout(`${this.redact(text)}\n`);
   }
 
   info(message: string): void {
@@ -50,17 +57,17 @@ export class Output implements Reporter {
   debug(message: string): void {
     if (!this.options.debug) return;
     if (this.json) return this.event('debug', { message });
-    this.io.stderr(`${this.paint('gray', message)}\n`);
+    this.err(`${this.paint('gray', message)}\n`);
   }
 
   warn(warning: SmeltError | string): void {
     if (this.json) return this.event('warning', typeof warning === 'string' ? { message: warning } : errorFields(warning));
     if (typeof warning === 'string') {
-      this.io.stderr(`${this.paint('yellow', 'warning:')} ${warning}\n`);
+      this.err(`${this.paint('yellow', 'warning:')} ${warning}\n`);
       return;
     }
-    this.io.stderr(`${this.paint('yellow', 'warning:')} ${formatLocated(warning)}\n`);
-    if (warning.hint) this.io.stderr(`  ${this.paint('cyan', 'hint:')} ${warning.hint}\n`);
+    this.err(`${this.paint('yellow', 'warning:')} ${formatLocated(warning)}\n`);
+    if (warning.hint) this.err(`  ${this.paint('cyan', 'hint:')} ${warning.hint}\n`);
   }
 
   nodeStarted(index: number, total: number, id: string): void {
@@ -113,15 +120,15 @@ export class Output implements Reporter {
       return this.event('error', this.options.debug ? { ...fields, stack: (error as Error)?.stack } : fields);
     }
     if (error instanceof SmeltError) {
-      this.io.stderr(`${this.paint('red', 'error:')} ${formatLocated(error)}\n`);
-      if (error.hint) this.io.stderr(`  ${this.paint('cyan', 'hint:')} ${error.hint}\n`);
-      if (this.options.debug && error.stack) this.io.stderr(`${error.stack}\n`);
+      this.err(`${this.paint('red', 'error:')} ${formatLocated(error)}\n`);
+      if (error.hint) this.err(`  ${this.paint('cyan', 'hint:')} ${error.hint}\n`);
+      if (this.options.debug && error.stack) this.err(`${error.stack}\n`);
       return;
     }
     const err = error as Error;
-    this.io.stderr(`${this.paint('red', 'internal error:')} ${err?.message ?? String(error)}\n`);
-    if (this.options.debug) this.io.stderr(`${err?.stack ?? ''}\n`);
-    else this.io.stderr('  Run again with --debug for the stack trace, and please report it.\n');
+    this.err(`${this.paint('red', 'internal error:')} ${err?.message ?? String(error)}\n`);
+    if (this.options.debug) this.err(`${err?.stack ?? ''}\n`);
+    else this.err('  Run again with --debug for the stack trace, and please report it.\n');
   }
 }
 

@@ -58,6 +58,7 @@ export function resolveTarget(project: ProjectFile, requested: string | undefine
   }
   const config = withConnectionDefaults(parsed.data, env);
   if (config.type === 'postgres' && config.password) secrets.push(config.password);
+  secrets.push(...secretEnvValues(env));
   return { name, config, secrets };
 }
 
@@ -72,4 +73,17 @@ function withConnectionDefaults(config: TargetConfig, env: NodeJS.ProcessEnv): T
     password: config.password ?? env.PGPASSWORD,
     database: config.database ?? env.PGDATABASE ?? 'postgres',
   };
+}
+
+/** Prefixes that mark an environment variable as a secret (dbt's, and smelt's own). */
+export const SECRET_ENV_PREFIXES = ['SMELT_SECRET_', 'DBT_ENV_SECRET_'];
+
+/**
+ * The values of secret environment variables: usable in templates like any env_var(), but
+ * redacted from everything smelt prints or writes (logs, target/, run results, docs).
+ */
+export function secretEnvValues(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env)
+    .filter(([key, value]) => SECRET_ENV_PREFIXES.some((p) => key.startsWith(p)) && typeof value === 'string' && value.length > 0)
+    .map(([, value]) => value!);
 }

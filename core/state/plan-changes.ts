@@ -21,7 +21,7 @@ export interface PlannedChange {
  * downstream of a breaking change. Unchanged models and the downstream of non-breaking changes
  * are left as they are.
  */
-export async function planChanges(manifest: Manifest, dag: Dag, candidates: readonly string[], state: RunState | undefined, adapter: Adapter): Promise<PlannedChange[]> {
+export async function planChanges(manifest: Manifest, dag: Dag, candidates: readonly string[], state: RunState | undefined, adapter: Adapter, redact: (text: string) => string = (t) => t): Promise<PlannedChange[]> {
   const models = candidates.map((id) => manifest.nodes[id]).filter((n): n is CompiledNode => !!n && n.resourceType === 'model');
   const existing = await existingRelations(adapter, models);
   const changes = new Map<string, PlannedChange>();
@@ -36,7 +36,7 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
         changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'missing', kind: 'breaking', reason: 'its relation is not in the warehouse' });
       } else if (status === 'modified') {
         const previous = state!.nodes[node.uniqueId]!;
-        const { kind, reason } = await classifyChange(parser, previous.compiledSql, node.compiledSql);
+        const { kind, reason } = await classifyChange(parser, previous.compiledSql, redact(node.compiledSql));
         changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'modified', kind, reason });
       }
     }

@@ -40,8 +40,9 @@ export function readState(targetPath: string, targetName: string): RunState | un
   }
 }
 
-export function writeState(targetPath: string, state: RunState): void {
-  writeFileAtomic(statePath(targetPath, state.target), JSON.stringify(state));
+/** Compiled SQL may hold secret values; they are redacted like every other file under target/. */
+export function writeState(targetPath: string, state: RunState, redact: (text: string) => string = (t) => t): void {
+  writeFileAtomic(statePath(targetPath, state.target), redact(JSON.stringify(state)));
 }
 
 export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined): void {

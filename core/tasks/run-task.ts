@@ -54,7 +54,7 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
     let nodes = selected;
     if (options.changed && !options.fullRefresh) {
       await adapter.open();
-      const changes = await planChanges(manifest, dag, selected, state, adapter);
+      const changes = await planChanges(manifest, dag, selected, state, adapter, redact);
       reportPlan(changes, state, session.target.name, reporter);
       const keep = new Set(changes.map((c) => c.uniqueId));
       // Ephemeral parents of a changed model are inlined into it: keep them so ordering holds.
@@ -102,7 +102,7 @@ export function saveState(session: Session, previous: RunState | undefined, resu
       if (ephemeral?.config.materialized === 'ephemeral') recordBuild(state, ephemeral, undefined);
     }
   }
-  writeState(session.targetPath, state);
+  writeState(session.targetPath, state, redactor(session.target.secrets));
 }
 
 function reportPlan(changes: PlannedChange[], state: RunState | undefined, target: string, reporter: Reporter): void {
