@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCleanFailure } from './support/expect-output.js';
-import { dialects, FixtureProject, type DialectName } from './support/project.js';
+import { ChangeCapture, hasLogicalDecoding, ndjson } from './support/logical-decoding.js';
+import { dialects, FixtureProject, PG, type DialectName } from './support/project.js';
 import { runResults } from './support/test-output.js';
 
 /*
  * CDC sources end to end, on every dialect: Debezium change events (hand-written files for each
  * edge case under e2e/fixtures/cdc/) loaded by `smelt ingest` into a change log, and the
- * cdc_current / cdc_history models derived from it, incrementally. Real events captured from
- * PostgreSQL's logical decoding are in cdc-logical-decoding.test.ts.
+ * cdc_current / cdc_history models derived from it, incrementally; then real change events
+ * captured from PostgreSQL with logical decoding, whose derived current state must equal the
+ * source table after every batch.
  */
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'cdc');
 const fixtureText = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -223,6 +226,30 @@ describe.each(await dialects())('CDC sources on %s', (dialect) => {
     expect(await count(project, `${project.schemaFor('cdc')}.customers__rejects`)).toBe(6);
     expect((await project.cli('run', '-s', 'customers_current')).code).toBe(0);
     expect((await current(project)).map((r) => r.id)).toEqual([6, 9]);
+    // --full-refresh drops the change log and its rejects and loads every file again.
+    const reloaded = await project.cli('ingest', '--full-refresh');
+    expect(reloaded.stdout).toContain('2 files read; 4 events: 2 new, 2 already loaded');
+    expect(await count(project, `${project.schemaFor('cdc')}.customers`)).toBe(2);
+    expect(await count(project, `${project.schemaFor('cdc')}.customers__rejects`)).toBe(6);
+  });
+
+  it('smelt build loads the change logs its models read, then builds them', async () => {
+    const project = fixture(dialect);
+    project.write({ 'models/tiers.sql': "select tier, count(*) as customers from {{ ref('customers_current') }} group by tier\n" });
+    land(project, 'snapshot.ndjson');
+    land(project, 'stream-1.ndjson');
+    const build = await project.cli('build');
+    expect(build.code, build.stdout + build.stderr).toBe(0);
+    expect(build.stdout).toMatch(/OK\s+cdc\s+shop_cdc\.customers/);
+    expect(runResults(project.dir).results.map((r) => r.name)).toEqual(['shop_cdc.customers', 'customers_current', 'customers_history', 'tiers']);
+    const tiers = await project.query<{ tier: string; customers: number | string }>(`select tier, customers from ${project.schema}.tiers order by tier`);
+    expect(tiers.map((t) => [t.tier, Number(t.customers)])).toEqual([['platinum', 1], ['silver', 2]]);
+    // A malformed file fails the load (and the build), while the models build from the change log as it was.
+    land(project, 'malformed.ndjson');
+    const failed = await project.cli('build');
+    expectCleanFailure(failed, 1);
+    expect(failed.stdout).toContain('cdc/customers/malformed.ndjson:2');
+    expect(await count(project, `${project.schemaFor('cdc')}.customers`)).toBe(8);
   });
 
   it("reads JSON arrays with Kafka Connect's schema/payload wrapper and its logical types", async () => {
@@ -238,5 +265,146 @@ describe.each(await dialects())('CDC sources on %s', (dialect) => {
       `select id, tier, cast(signup_date as varchar) as signup_date, cast(updated_at as varchar) as updated_at, cast(balance as varchar) as balance from ${project.schema}.wrapped_current`,
     );
     expect(rows.map((r) => ({ ...r, id: Number(r.id) }))).toEqual([{ id: 10, tier: 'platinum', signup_date: '2024-03-18', updated_at: '2024-03-09 17:00:00', balance: '-50.50' }]);
+  });
+});
+
+describe.each((await dialects()).filter((d) => d === 'postgres'))('concurrent loads on %s', (dialect) => {
+  it('two ingests at once load each event once', async () => {
+    const project = fixture(dialect);
+    land(project, 'snapshot.ndjson');
+    land(project, 'stream-1.ndjson');
+    const results = await Promise.all([project.cli('ingest'), project.cli('ingest')]);
+    for (const r of results) expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(results.map((r) => /(\d+) new/.exec(r.stdout)?.[1]).sort()).toEqual(['0', '8']);
+    expect(await count(project, `${project.schemaFor('cdc')}.customers`)).toBe(8);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real change events: a table in the local PostgreSQL is written to (inserts, updates, a
+// primary-key update, deletes, a truncate), logical decoding records it, and each change
+// becomes the Debezium event the PostgreSQL connector would send.
+
+const SOURCE_COLUMNS = `
+          - {name: id, data_type: integer}
+          - {name: name, data_type: varchar}
+          - {name: email, data_type: varchar}
+          - {name: tier, data_type: varchar}
+          - {name: balance, data_type: "decimal(12, 2)"}
+          - {name: signup_date, data_type: date}
+          - {name: updated_at, data_type: timestamp}
+          - {name: vip, data_type: boolean}`;
+const COMPARED = ['id', 'name', 'email', 'tier', 'balance', 'signup_date', 'updated_at', 'vip'];
+const asText = (alias = '') => COMPARED.map((c) => `cast(${alias}${c} as varchar) as ${c}`).join(', ');
+
+interface Batch {
+  files: Record<string, string>;
+  /** The source table's rows after the batch, as text. */
+  expected: Record<string, unknown>[];
+}
+
+const logical = await hasLogicalDecoding();
+const DIALECTS = await dialects();
+
+describe.skipIf(!logical)('CDC from real PostgreSQL change events (logical decoding)', () => {
+  const batches: Batch[] = [];
+  const sourceSchema = `smelt_src_${Math.random().toString(36).slice(2, 10)}`;
+
+  beforeAll(async () => {
+    const admin = new pg.Client(PG);
+    await admin.connect();
+    const sql = (text: string) => admin.query(text);
+    const table = `${sourceSchema}.customers`;
+    const state = async () => (await admin.query(`select ${asText()} from ${table} order by id`)).rows;
+    try {
+      await sql(`create schema ${sourceSchema}`);
+      await sql(`create table ${table} (id integer primary key, name text not null, email text, tier text, balance numeric(12, 2),
+        signup_date date, updated_at timestamp, vip boolean)`);
+      await sql(`insert into ${table} values
+        (1, 'Ada', 'ada@example.com', 'gold', 100.00, '2024-01-01', '2024-01-01 10:00:00', true),
+        (2, 'Bob', 'bob@example.com', 'silver', 20.50, '2024-01-02', '2024-01-01 10:00:00', false),
+        (3, 'Cy', null, 'bronze', 0, '2024-01-03', '2024-01-01 10:00:00', null)`);
+      const capture = await ChangeCapture.start(sourceSchema);
+      try {
+        // Debezium's initial snapshot, then a first batch of changes in several transactions.
+        const snapshot = await capture.snapshot('customers', ['id']);
+        await sql(`insert into ${table} values (4, 'Dee', 'dee@example.com', 'silver', 5.25, '2024-02-01', '2024-02-01 09:30:00.123456', false),
+                                              (5, 'Eve', 'eve@example.com', 'bronze', 1, '2024-02-02', '2024-02-02 08:00:00', false)`);
+        await sql(`update ${table} set tier = 'platinum', balance = balance + 10, updated_at = '2024-02-03 12:00:00' where id = 1`);
+        await sql(`update ${table} set id = 20, updated_at = '2024-02-04 12:00:00' where id = 2`);
+        await sql(`delete from ${table} where id = 3`);
+        await sql(`begin; insert into ${table} values (6, 'six', null, null, null, null, null, null); update ${table} set name = 'Six', vip = true where id = 6; commit`);
+        const first = await capture.changes();
+        batches.push({ files: { 'cdc/customers/000-snapshot.ndjson': ndjson(snapshot), 'cdc/customers/001.ndjson': ndjson(first) }, expected: await state() });
+
+        // A second batch, read with REPLICA IDENTITY FULL (full before images) and written as a
+        // JSON array with Kafka Connect's schema wrapper (decimals as VariableScaleDecimal).
+        await sql(`alter table ${table} replica identity full`);
+        await sql(`update ${table} set email = 'dee@new.example.com' where id = 4`);
+        await sql(`update ${table} set tier = 'gold', balance = 99999.99 where id = 4`);
+        await sql(`delete from ${table} where id = 5`);
+        await sql(`update ${table} set id = 60 where id = 6`);
+        const second = await capture.changes({ wrap: true });
+        batches.push({ files: { 'cdc/customers/002.json': `${JSON.stringify(second, null, 1)}\n` }, expected: await state() });
+
+        // A truncate, and life after it.
+        await sql(`truncate ${table}`);
+        await sql(`insert into ${table} values (7, 'Gus', 'gus@example.com', 'gold', 7, '2024-03-01', '2024-03-01 00:00:00', true), (1, 'Ada', 'ada@example.com', 'gold', 1, '2024-01-01', '2024-03-01 00:00:00', true)`);
+        await sql(`update ${table} set id = 70 where id = 7`);
+        const third = await capture.changes();
+        batches.push({ files: { 'cdc/customers/003.ndjson': ndjson(third) }, expected: await state() });
+      } finally {
+        await capture.stop();
+      }
+    } finally {
+      await sql(`drop schema if exists ${sourceSchema} cascade`).catch(() => undefined);
+      await admin.end();
+    }
+  });
+
+  it.each(DIALECTS)('on %s: after every batch, the current state equals the source table and the history holds every version', async (dialect) => {
+    const project = new FixtureProject(dialect, MODELS);
+    projects.push(project);
+    project.write({ 'models/sources.yml': `version: 2
+sources:
+  - name: shop_cdc
+    schema: ${project.schemaFor('cdc')}
+    tables:
+      - name: customers
+        cdc: {path: "cdc/customers/*.{ndjson,json}", primary_key: id, table: ${sourceSchema}.customers}
+        columns:${SOURCE_COLUMNS}
+` });
+    const derived = async (table: string, where = '') => project.query(`select ${asText()} from ${project.schema}.${table} ${where} order by id`);
+    for (const [index, batch] of batches.entries()) {
+      project.write(batch.files);
+      const ingest = await project.cli('ingest');
+      expect(ingest.code, ingest.stdout + ingest.stderr).toBe(0);
+      const run = await project.cli('run');
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(await derived('customers_current'), `current state after batch ${index}`).toEqual(batch.expected);
+      expect(await derived('customers_history', 'where is_current'), `current versions after batch ${index}`).toEqual(batch.expected);
+    }
+    // Every version of key 1: snapshot, update, truncated, inserted again.
+    const versions = await project.query<{ op: string; tier: string | null; balance: string | null }>(
+      `select op, tier, cast(balance as varchar) as balance from ${project.schema}.customers_history where id = 1 order by valid_from, _cdc_lsn`,
+    );
+    expect(versions).toEqual([
+      { op: 'r', tier: 'gold', balance: '100.00' },
+      { op: 'u', tier: 'platinum', balance: '110.00' },
+      { op: 't', tier: null, balance: null },
+      { op: 'c', tier: 'gold', balance: '1.00' },
+    ]);
+    // The primary-key update 2 -> 20: the old key is deleted, the new one created.
+    const moved = await project.query<{ id: number; op: string }>(`select id, op from ${project.schema}.customers_history where id in (2, 20) order by valid_from, id`);
+    expect(moved.map((r) => [Number(r.id), r.op])).toEqual([[2, 'r'], [2, 'd'], [20, 'c'], [20, 't']]);
+    // With REPLICA IDENTITY FULL the delete of 5 carried the whole before image.
+    const deleted = await project.query<{ name: string }>(`select name from ${project.schema}.customers_history where id = 5 and op = 'd'`);
+    expect(deleted).toEqual([{ name: 'Eve' }]);
+
+    // Incremental runs and one build from the whole change log agree.
+    const incremental = { current: await derived('customers_current'), history: await project.query(`select * from ${project.schema}.customers_history order by _cdc_key, valid_from, op`) };
+    expect((await project.cli('run', '--full-refresh')).code).toBe(0);
+    expect(await derived('customers_current')).toEqual(incremental.current);
+    expect(await project.query(`select * from ${project.schema}.customers_history order by _cdc_key, valid_from, op`)).toEqual(incremental.history);
   });
 });

@@ -140,6 +140,8 @@ export interface CsvBulkLoad {
   header: boolean;
   /** Lines before the first record (blank ones) that an adapter reading the file must skip. */
   skipLines: number;
+  /** Aborted when smelt's own check of the bytes failed: stop reading, the load is rolled back. */
+  signal?: AbortSignal;
 }
 
 export interface CsvColumn {

@@ -80,20 +80,39 @@ export function createChangeLog(dialect: Dialect, json: JsonSql, source: CdcSour
   ];
 }
 
-/** Inserts one batch (parameter $1) of events the change log does not hold yet. */
-export function insertBatch(dialect: Dialect, json: JsonSql, source: CdcSource, loadedAt: string): string {
+/** The staging table a file's events are sent to, batch by batch, before they join the change log. */
+export function createStaging(dialect: Dialect, json: JsonSql, source: CdcSource, staging: RelationName): string {
+  const columns = batchColumns(source, json).map((c) => `${dialect.quote(c.name)} ${c.type}`);
+  return `create table ${dialect.relation(staging)} (${columns.join(', ')})`;
+}
+
+/** Sends one batch (a JSON array bound as $1) to the staging table. */
+export function insertBatch(dialect: Dialect, json: JsonSql, source: CdcSource, staging: RelationName): string {
+  const fields = batchColumns(source, json);
+  const names = fields.map((f) => dialect.quote(f.name)).join(', ');
+  return `insert into ${dialect.relation(staging)} (${names})\nselect ${names} from ${json.recordset('$1', fields, 'b')}`;
+}
+
+/**
+ * Moves a file's staged events into the change log: the first copy of each event, unless the
+ * change log holds it already (a redelivery). One set-based step per file.
+ */
+export function mergeStaging(dialect: Dialect, json: JsonSql, source: CdcSource, staging: RelationName, loadedAt: string): string {
   const q = (c: string) => dialect.quote(c);
   const fields = batchColumns(source, json);
-  const names = fields.map((f) => f.name);
   const values = fields.map((f) => {
     const key = source.key.find((k) => k.name === f.name);
-    return key?.dataType ? `cast(b.${q(f.name)} as ${key.dataType})` : `b.${q(f.name)}`;
+    return key?.dataType ? `cast(s.${q(f.name)} as ${key.dataType})` : `s.${q(f.name)}`;
   });
   const log = dialect.relation(source.relation);
-  return `insert into ${log} (${[...names, C.loadedAt].map(q).join(', ')})
+  return `insert into ${log} (${[...fields.map((f) => f.name), C.loadedAt].map(q).join(', ')})
 select ${[...values, loadedAt].join(', ')}
-from ${json.recordset('$1', fields, 'b')}
-where not exists (select 1 from ${log} as l where l.${q(C.eventId)} = b.${q(C.eventId)})`;
+from (
+  select *, row_number() over (partition by ${q(C.eventId)} order by ${q(C.seq)}) as smelt_copy
+  from ${dialect.relation(staging)}
+) as s
+where s.smelt_copy = 1
+  and not exists (select 1 from ${log} as l where l.${q(C.eventId)} = s.${q(C.eventId)})`;
 }
 
 export function createLoads(dialect: Dialect, json: JsonSql, relation: RelationName): string {

@@ -132,9 +132,9 @@ async function* readArrays(chunks: AsyncIterable<string>): AsyncGenerator<JsonVa
   }
   if (collecting && (depth > 0 || inString)) {
     out.push({ line: elementLine, text: element.trim(), error: 'invalid JSON: the file ends inside this value (unbalanced brackets or quotes)' });
-  } else if (collecting) {
-    finish();
+  } else {
+    if (collecting) finish();
+    if (inArray) out.push({ line, text: '', error: 'invalid JSON: the array is not closed with ]' });
   }
-  if (inArray) out.push({ line, text: '', error: 'invalid JSON: the array is not closed with ]' });
   yield* out;
 }

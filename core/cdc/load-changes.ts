@@ -3,9 +3,10 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { withConnection, type Adapter, type Connection } from '../adapters/adapter.js';
 import { SmeltError } from '../errors.js';
+import { tempIdentifier } from '../materializations/temp-name.js';
 import { lockedTransaction } from '../runner/write-lock.js';
 import { loadsRelation, rejectsRelation, type CdcSource } from './cdc-source.js';
-import { CHANGE_LOG_COLUMNS as C, createChangeLog, createLoads, createRejects, insertBatch, insertRejects, timestampLiteral } from './change-log.js';
+import { CHANGE_LOG_COLUMNS as C, createChangeLog, createLoads, createRejects, createStaging, insertBatch, insertRejects, mergeStaging, timestampLiteral } from './change-log.js';
 import { eventId, readEnvelope, type ChangeEvent } from './debezium.js';
 import { expandGlobs } from './file-glob.js';
 import { jsonSqlFor } from './json-sql.js';
@@ -72,13 +73,20 @@ export async function loadChanges(options: LoadOptions): Promise<LoadReport> {
       return connection.execute(sql);
     };
     return lockedTransaction(adapter, connection, `cdc load ${log}`, async () => {
-      if (!(await schemaExists(connection, source.relation.schema))) await execute(dialect.createSchema(source.relation.schema, source.relation.database));
+      // The schema and the loads table are shared by the sources kept in the schema: another
+      // process loading one of them may be creating them right now.
+      const ensure = async (name: string, exists: () => Promise<boolean>, create: () => Promise<unknown>) => {
+        if (await exists()) return;
+        await adapter.lockForTransaction?.(connection, name);
+        if (!(await exists())) await create();
+      };
+      await ensure(`cdc schema ${source.relation.schema}`, () => schemaExists(connection, source.relation.schema), () => execute(dialect.createSchema(source.relation.schema, source.relation.database)));
       if (options.fullRefresh) {
         await execute(dialect.drop(source.relation, 'table', { ifExists: true }));
         await execute(dialect.drop(rejects, 'table', { ifExists: true }));
       }
       for (const statement of createChangeLog(dialect, json, source)) await execute(statement);
-      await execute(createLoads(dialect, json, loads));
+      await ensure(`cdc loads ${dialect.relation(loads)}`, async () => (await adapter.getRelation(connection, loads)) !== undefined, () => execute(createLoads(dialect, json, loads)));
       if (options.fullRefresh) await connection.query(`delete from ${dialect.relation(loads)} where source = $1`, [source.uniqueId]);
       if (quarantine) await execute(createRejects(dialect, json, rejects));
 
@@ -88,8 +96,12 @@ export async function loadChanges(options: LoadOptions): Promise<LoadReport> {
         (await connection.query<{ file: string; checksum: string }>(`select file, checksum from ${dialect.relation(loads)} where source = $1`, [source.uniqueId]))
           .map((r) => `${r.file}\u0000${r.checksum}`),
       );
-      const insert = insertBatch(dialect, json, source, loadedAt);
+      const staging = { ...source.relation, identifier: tempIdentifier(`${source.relation.identifier}__load`) };
+      const insert = insertBatch(dialect, json, source, staging);
+      const merge = mergeStaging(dialect, json, source, staging, loadedAt);
       const insertReject = insertRejects(dialect, json, rejects, loadedAt);
+      await execute(dialect.drop(staging, 'table', { ifExists: true }));
+      await execute(createStaging(dialect, json, source, staging));
 
       for (const file of files) {
         const checksum = await fileChecksum(join(root, file));
@@ -100,8 +112,9 @@ export async function loadChanges(options: LoadOptions): Promise<LoadReport> {
         report.files++;
         const stats = await loadFile({ connection, source, root, file, insert, insertReject, quarantine, firstSeq: seq, batchSize: options.batchSize ?? DEFAULT_BATCH });
         seq = stats.lastSeq;
-        const [added] = await connection.query<{ n: number | bigint }>(`select count(*) as n from ${log} where ${dialect.quote(C.seq)} > $1`, [stats.firstSeq]);
-        const newEvents = Number(added?.n ?? 0);
+        // One set-based step per file: only events the change log does not hold yet.
+        const newEvents = stats.events > 0 ? ((await execute(merge)).rowsAffected ?? 0) : 0;
+        if (stats.events > 0) await execute(`delete from ${dialect.relation(staging)}`);
         report.events += stats.events;
         report.newEvents += newEvents;
         report.duplicates += stats.events - newEvents;
@@ -114,6 +127,7 @@ export async function loadChanges(options: LoadOptions): Promise<LoadReport> {
           [source.uniqueId, file, checksum, stats.events, newEvents, stats.events - newEvents, stats.rejected, stats.skipped + stats.tombstones, stats.maxLsn, stats.maxTsMs, JSON.stringify(stats.columns)],
         );
       }
+      await execute(dialect.drop(staging, 'table'));
       const [high] = await connection.query<{ lsn: number | bigint | null; ts: number | bigint | null }>(
         `select max(${dialect.quote(C.lsn)}) as lsn, max(coalesce(${dialect.quote(C.sourceTsMs)}, ${dialect.quote(C.tsMs)})) as ts from ${log}`,
       );
@@ -155,9 +169,18 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
   let batch: Record<string, unknown>[] = [];
   let ids = new Set<string>();
   let rejects: Record<string, unknown>[] = [];
+  // One batch is sent while the next is read: the database and the parser work at the same time.
+  let inFlight: Promise<unknown> = Promise.resolve();
   const flush = async () => {
-    if (batch.length > 0) await connection.query(load.insert, [JSON.stringify(batch)]);
-    if (rejects.length > 0) await connection.query(load.insertReject, [JSON.stringify(rejects)]);
+    await inFlight;
+    const events = batch.length > 0 ? JSON.stringify(batch) : undefined;
+    const rejected = rejects.length > 0 ? JSON.stringify(rejects) : undefined;
+    inFlight = (async () => {
+      if (events) await connection.query(load.insert, [events]);
+      if (rejected) await connection.query(load.insertReject, [rejected]);
+    })();
+    // Seen (as a rejection) at the next flush at the latest; never left unhandled meanwhile.
+    inFlight.catch(() => undefined);
     batch = [];
     rejects = [];
     ids = new Set();
@@ -174,31 +197,41 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
     rejects.push({ reject_id: createHash('sha256').update(`${file}\u0000${line}\u0000${raw}`).digest('hex').slice(0, 32), file, line, reason, raw: raw.length > 10_000 ? `${raw.slice(0, 10_000)}...` : raw });
   };
 
-  for await (const value of readJsonValues(openText(join(load.root, file)))) {
-    if (value.error !== undefined) {
-      bad(value.line, value.error, value.text);
-      continue;
+  const readEvents = async (): Promise<void> => {
+    for await (const value of readJsonValues(openText(join(load.root, file)))) {
+      if (value.error !== undefined) {
+        bad(value.line, value.error, value.text);
+        continue;
+      }
+      const result = readEnvelope(value.value, { primaryKey: source.config.primary_key, table: source.config.table });
+      if (result.kind === 'tombstone') stats.tombstones++;
+      else if (result.kind === 'skipped') stats.skipped++;
+      else if (result.kind === 'invalid') bad(value.line, result.reason, value.text);
+      else {
+        const event = result.event;
+        stats.events++;
+        const id = eventId(event);
+        for (const name of Object.keys(event.after ?? event.before ?? {})) columns.add(name);
+        if (event.lsn !== null) stats.maxLsn = Math.max(stats.maxLsn ?? event.lsn, event.lsn);
+        const ts = event.sourceTsMs ?? event.tsMs;
+        if (ts !== null) stats.maxTsMs = Math.max(stats.maxTsMs ?? ts, ts);
+        // The same event twice in one batch: the second is a duplicate (the database sees one).
+        if (ids.has(id)) continue;
+        ids.add(id);
+        batch.push(batchRow(event, id, ++stats.lastSeq, file, value.line, source));
+        if (batch.length >= load.batchSize) await flush();
+      }
     }
-    const result = readEnvelope(value.value, { primaryKey: source.config.primary_key, table: source.config.table });
-    if (result.kind === 'tombstone') stats.tombstones++;
-    else if (result.kind === 'skipped') stats.skipped++;
-    else if (result.kind === 'invalid') bad(value.line, result.reason, value.text);
-    else {
-      const event = result.event;
-      stats.events++;
-      const id = eventId(event);
-      for (const name of Object.keys(event.after ?? event.before ?? {})) columns.add(name);
-      if (event.lsn !== null) stats.maxLsn = Math.max(stats.maxLsn ?? event.lsn, event.lsn);
-      const ts = event.sourceTsMs ?? event.tsMs;
-      if (ts !== null) stats.maxTsMs = Math.max(stats.maxTsMs ?? ts, ts);
-      // The same event twice in one batch: the second is a duplicate (the database sees one).
-      if (ids.has(id)) continue;
-      ids.add(id);
-      batch.push(batchRow(event, id, ++stats.lastSeq, file, value.line, source));
-      if (batch.length >= load.batchSize) await flush();
-    }
+    await flush();
+  };
+
+  try {
+    await readEvents();
+  } finally {
+    // Nothing may still run on the connection when the load fails and rolls back.
+    await inFlight.catch(() => undefined);
   }
-  await flush();
+  await inFlight;
   stats.columns = [...columns];
   return stats;
 }

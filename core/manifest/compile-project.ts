@@ -10,6 +10,8 @@ import { TemplateEnvironment } from '../template/environment.js';
 import { primeTemplateCache, saveTemplateCache } from '../template/template-cache.js';
 import { cteName, inlineCtes, type Cte } from '../template/inline-ctes.js';
 import { TemplateRelation } from '../template/relation.js';
+import { collectSnapshots } from '../snapshots/snapshot-files.js';
+import { snapshotConfig } from '../snapshots/snapshot-config.js';
 import { compileTests } from '../testing/compile-tests.js';
 import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
@@ -52,8 +54,10 @@ export interface CompiledTemplates {
 interface Candidate {
   name: string;
   uniqueId: string;
-  resourceType: 'model' | 'seed';
+  resourceType: 'model' | 'seed' | 'snapshot';
   file: ProjectSourceFile;
+  /** Snapshots: the line of their file on which they start. */
+  startLine?: number;
   folders: string[];
   config: Record<string, unknown>;
   properties?: { value: ModelProperties; yaml: YamlFile; index: number; key: string };
@@ -91,7 +95,7 @@ export function compileProject(options: CompileOptions): CompileResult {
   // which would only report the same error twice.
   const failed = new Set<string>();
   for (const candidate of candidates.values()) {
-    if (candidate.resourceType !== 'model') continue;
+    if (candidate.resourceType === 'seed') continue;
     const ok = errors.attempt(() => {
       const hooks = parseHooks(candidate, candidates, sources, run);
       context.renderNode(candidate.file, hooks, candidate.uniqueId);
@@ -129,7 +133,11 @@ export function compileProject(options: CompileOptions): CompileResult {
     if (!relation) continue;
     errors.attempt(() => {
       const node = toNode(candidate, relation, run.target.schema, environment);
-      if (candidate.resourceType === 'model') {
+      if (candidate.resourceType === 'snapshot') {
+        snapshotConfig(node);
+        const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
+        rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId).trim());
+      } else if (candidate.resourceType === 'model') {
         if (candidate.pass1Sql !== undefined && pass1IsFinal(candidate, candidates, relations, run)) {
           rendered.set(candidate.uniqueId, candidate.pass1Sql);
         } else {
@@ -271,14 +279,29 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
       vars: new Map(),
     });
   }
+  for (const snapshot of collectSnapshots(project, errors)) {
+    add({
+      name: snapshot.name,
+      uniqueId: `snapshot.${project.name}.${snapshot.name}`,
+      resourceType: 'snapshot',
+      file: { path: snapshot.path, text: snapshot.text },
+      startLine: snapshot.startLine,
+      folders: snapshot.folders,
+      config: { ...folderConfigFor(project.config.snapshots, project.name, snapshot.folders), materialized: 'snapshot' },
+      refs: [],
+      sources: [],
+      macros: new Set(),
+      vars: new Map(),
+    });
+  }
   return byId;
 }
 
 function attachProperties(project: Project, candidates: Map<string, Candidate>, errors: ErrorCollector): void {
   const byName = new Map([...candidates.values()].map((c) => [`${c.resourceType}:${c.name}`, c]));
   for (const { yaml, value } of project.properties) {
-    for (const key of ['models', 'seeds'] as const) {
-      const type = key === 'models' ? 'model' : 'seed';
+    for (const key of ['models', 'seeds', 'snapshots'] as const) {
+      const type = key === 'models' ? 'model' : key === 'seeds' ? 'seed' : 'snapshot';
       (value[key] ?? []).forEach((props, index) => {
         const candidate = byName.get(`${type}:${props.name}`);
         const line = yaml.lineOf([key, index, 'name']);
@@ -484,6 +507,8 @@ function findSource(sourceName: string, tableName: string, sources: Record<strin
 
 /** dbt's rule: no custom schema -> the target's schema; custom schema -> `<target>_<custom>`; a `generate_schema_name` macro overrides it. */
 function schemaFor(candidate: Candidate, environment: TemplateEnvironment, context: TemplateContext, run: RunContext): string {
+  // dbt's snapshots: target_schema is the schema itself, with no prefix and no macro.
+  if (candidate.resourceType === 'snapshot' && typeof candidate.config.target_schema === 'string') return candidate.config.target_schema;
   const custom = typeof candidate.config.schema === 'string' ? candidate.config.schema : null;
   if (environment.macros.has('generate_schema_name')) {
     const macro = environment.globals.generate_schema_name as (...args: unknown[]) => unknown;
@@ -533,12 +558,13 @@ function toNode(candidate: Candidate, relation: RelationName, targetSchema: stri
     ...(candidate.properties ? { patchPath: candidate.properties.yaml.path } : {}),
     config,
     relation,
-    rawSql: candidate.file.text,
+    // A snapshot's text keeps the lines before its block blank (for error lines): show the block's body.
+    rawSql: candidate.resourceType === 'snapshot' ? candidate.file.text.trim() : candidate.file.text,
     compiledSql: '',
     dependsOn: { nodes: [...candidate.refs, ...candidate.sources], macros: [...candidate.macros].sort().map((m) => environment.macros.get(m)?.uniqueId ?? m) },
     checksum: sha256(candidate.file.text),
     stateChecksum: stateChecksum(candidate, config, environment),
-    startLine: 1,
+    startLine: candidate.startLine ?? 1,
   };
 }
 

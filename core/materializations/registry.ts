@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import type { Materialization } from './materialization.js';
 import { CdcMaterialization } from './cdc.js';
+import { SnapshotMaterialization } from './snapshot.js';
 import { IncrementalMaterialization } from './incremental.js';
 import { TableMaterialization } from './table.js';
 import { ViewMaterialization } from './view.js';
@@ -12,6 +13,7 @@ const STRATEGIES: Record<string, Materialization> = {
   incremental: new IncrementalMaterialization(),
   cdc_current: new CdcMaterialization('cdc_current'),
   cdc_history: new CdcMaterialization('cdc_history'),
+  snapshot: new SnapshotMaterialization(),
 };
 
 /** Picks the strategy from the node's `materialized` config. Ephemeral models are never built. */

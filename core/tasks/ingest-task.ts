@@ -1,9 +1,11 @@
+import type { Adapter } from '../adapters/adapter.js';
 import { createAdapter } from '../adapters/create-adapter.js';
+import { withSqlLog } from '../adapters/sql-log.js';
 import { cdcSource, isCdcSource } from '../cdc/cdc-source.js';
 import { loadChanges, type LoadReport } from '../cdc/load-changes.js';
 import { SmeltError } from '../errors.js';
 import { selectNodesDetailed } from '../graph/selector.js';
-import type { SourceNode } from '../manifest/types.js';
+import type { CompiledNode, SourceNode } from '../manifest/types.js';
 import { redactor, writeFileAtomic, writeManifest, writeRunResults } from '../runner/artifacts.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
@@ -31,41 +33,16 @@ export async function ingestTask(session: Session, options: IngestOptions, repor
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
   const sources = selected.map((id) => manifest.sources[id]).filter((s): s is SourceNode => !!s && isCdcSource(s));
 
-  const results: NodeResult[] = [];
+  let results: NodeResult[] = [];
   if (sources.length === 0) {
     reporter.info('Nothing to do: no CDC sources are selected (sources with a cdc: block).');
   } else {
-    const adapter = await createAdapter(session.target, session.root, session.threads);
+    const raw = await createAdapter(session.target, session.root, session.threads);
+    const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
     try {
       await adapter.open();
       reporter.info(`Loading ${sources.length} CDC source${sources.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type})`);
-      let failed = false;
-      for (const [index, node] of sources.entries()) {
-        const source = cdcSource(node);
-        const startedAt = new Date().toISOString();
-        const clock = performance.now();
-        const base = { uniqueId: node.uniqueId, name: source.name, resourceType: 'source', materialization: 'cdc', startedAt, file: node.path };
-        let result: NodeResult;
-        if (failed && options.failFast) {
-          result = { ...base, status: 'skipped', executionTime: 0, completedAt: startedAt, message: 'skipped by --fail-fast', warnings: [] };
-        } else {
-          reporter.nodeStarted?.(index + 1, sources.length, node.uniqueId);
-          try {
-            const report = await loadChanges({ adapter, source, root: session.root, fullRefresh: !!options.fullRefresh });
-            writeFileAtomic(join(session.targetPath, 'run', session.project.name, 'cdc', `${source.name}.sql`), redact(report.statements.map((s) => `${s};`).join('\n\n') + '\n'));
-            const warnings = report.files + report.unchangedFiles === 0 ? [`no files match ${source.config.path.join(', ')}`] : [];
-            warnings.forEach((w) => reporter.warn(`${source.name}: ${w}`));
-            result = { ...base, status: 'success', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), rowsAffected: report.newEvents, message: describeLoad(report, source.relation.identifier), warnings };
-          } catch (error) {
-            if (!(error instanceof SmeltError)) throw error;
-            failed = true;
-            result = { ...base, status: 'error', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), message: redact(error.message), where: error.where || node.path, ...(error.hint ? { hint: error.hint } : {}), warnings: [] };
-          }
-        }
-        reporter.nodeFinished(index + 1, sources.length, result);
-        if (result.status === 'success' && result.message) reporter.info(`      ${result.message}`);
-        results.push(result);
-      }
+      results = await ingestSources(session, adapter, sources, reporter, redact, options);
     } finally {
       await adapter.close();
     }
@@ -74,6 +51,46 @@ export async function ingestTask(session: Session, options: IngestOptions, repor
   writeRunResults(session.targetPath, summary, { ...manifest.metadata }, redact);
   reporter.summary(summary);
   return summary;
+}
+
+/** The CDC sources that `nodes` read: what `smelt build` loads before building them. */
+export function cdcSourcesOf(session: Session, nodes: readonly CompiledNode[]): SourceNode[] {
+  const { manifest } = session.compiled;
+  const ids = new Set(nodes.flatMap((n) => n.dependsOn.nodes));
+  return Object.values(manifest.sources).filter((s) => ids.has(s.uniqueId) && isCdcSource(s));
+}
+
+/** Loads each source's change log in turn on an open adapter; one result per source. */
+export async function ingestSources(session: Session, adapter: Adapter, sources: readonly SourceNode[], reporter: Reporter, redact: (text: string) => string, options: IngestOptions = {}): Promise<NodeResult[]> {
+  const results: NodeResult[] = [];
+  let failed = false;
+  for (const [index, node] of sources.entries()) {
+    const source = cdcSource(node);
+    const startedAt = new Date().toISOString();
+    const clock = performance.now();
+    const base = { uniqueId: node.uniqueId, name: source.name, resourceType: 'source', materialization: 'cdc', startedAt, file: node.path };
+    let result: NodeResult;
+    if (failed && options.failFast) {
+      result = { ...base, status: 'skipped', executionTime: 0, completedAt: startedAt, message: 'skipped by --fail-fast', warnings: [] };
+    } else {
+      reporter.nodeStarted?.(index + 1, sources.length, node.uniqueId);
+      try {
+        const report = await loadChanges({ adapter, source, root: session.root, fullRefresh: !!options.fullRefresh });
+        writeFileAtomic(join(session.targetPath, 'run', session.project.name, 'cdc', `${source.name}.sql`), redact(report.statements.map((s) => `${s};`).join('\n\n') + '\n'));
+        const warnings = report.files + report.unchangedFiles === 0 ? [`no files match ${source.config.path.join(', ')}`] : [];
+        warnings.forEach((w) => reporter.warn(`${source.name}: ${w}`));
+        result = { ...base, status: 'success', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), rowsAffected: report.newEvents, message: describeLoad(report, source.relation.identifier), warnings };
+      } catch (error) {
+        if (!(error instanceof SmeltError)) throw error;
+        failed = true;
+        result = { ...base, status: 'error', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), message: redact(error.message), where: error.where || node.path, ...(error.hint ? { hint: error.hint } : {}), warnings: [] };
+      }
+    }
+    reporter.nodeFinished(index + 1, sources.length, result);
+    if (result.status === 'success' && result.message) reporter.info(`      ${result.message}`);
+    results.push(result);
+  }
+  return results;
 }
 
 /** "2 files (1 unchanged): 9 events, 7 new, 2 already loaded; 2 tombstones; high-water LSN 2700". */

@@ -24,3 +24,16 @@ export function duckdbCsvInsert(dialect: Dialect, load: CsvBulkLoad): string {
   ];
   return `insert into ${dialect.relation(load.relation)}\nselect * from read_csv(${dialect.literal(load.path)}, ${options.join(', ')})`;
 }
+
+/**
+ * DuckDB puts what matters about a CSV error on its later lines, with the positional column
+ * names of duckdbCsvInsert: one line with the CSV line and the real column name instead.
+ */
+export function csvLoadErrorMessage(message: string, load: CsvBulkLoad): string | undefined {
+  const line = /CSV Error on Line: (\d+)/.exec(message);
+  if (!line) return undefined;
+  const column = /column "c(\d+)"/.exec(message);
+  const name = column ? load.columns[Number(column[1]) - 1]?.name : undefined;
+  const detail = /Could not convert [^\n]*/.exec(message)?.[0] ?? message.split('\n').find((l, i) => i > 0 && l.trim() && !l.startsWith('Original Line')) ?? '';
+  return `CSV line ${line[1]}${name !== undefined ? `, column '${name}'` : ''}: ${detail.trim()}`;
+}

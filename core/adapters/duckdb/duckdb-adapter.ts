@@ -18,7 +18,7 @@ import {
   type Row,
 } from '../adapter.js';
 import { Dialect } from '../dialect.js';
-import { duckdbCsvInsert } from './csv-load-sql.js';
+import { csvLoadErrorMessage, duckdbCsvInsert } from './csv-load-sql.js';
 import { parseSqlWithDuckdb } from './parse-sql.js';
 
 export interface DuckdbAdapterOptions {
@@ -47,7 +47,18 @@ export class DuckdbAdapter implements Adapter {
     return path === ':memory:' || isAbsolute(path) ? path : resolve(projectRoot, path);
   }
 
-  async open(): Promise<void> {
+  private opening: Promise<void> | undefined;
+
+  /** Idempotent, and safe to call concurrently: every caller waits for the one instance. */
+  open(): Promise<void> {
+    this.opening ??= this.openOnce().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  private async openOnce(): Promise<void> {
     if (this.instance) return;
     const { path, readOnly } = this.options;
     if (readOnly && path !== ':memory:' && !existsSync(path)) {
@@ -113,8 +124,20 @@ export class DuckdbAdapter implements Adapter {
 
   /** DuckDB's own CSV reader, in this process, straight from the file: its fastest path. */
   async bulkLoadCsv(connection: Connection, load: CsvBulkLoad): Promise<BulkLoadResult> {
-    const result = await connection.execute(duckdbCsvInsert(this.dialect, load));
-    return { rows: result.rowsAffected ?? 0 };
+    const interrupt = (): void => {
+      if (connection instanceof DuckdbConnection) connection.interrupt();
+    };
+    load.signal?.addEventListener('abort', interrupt);
+    try {
+      const result = await connection.execute(duckdbCsvInsert(this.dialect, load));
+      return { rows: result.rowsAffected ?? 0 };
+    } catch (error) {
+      const cause = error instanceof DatabaseError && error.cause instanceof Error ? error.cause : undefined;
+      const message = cause && csvLoadErrorMessage(cause.message, load);
+      throw message ? new DatabaseError(message, {}, undefined, { cause }) : error;
+    } finally {
+      load.signal?.removeEventListener('abort', interrupt);
+    }
   }
 
   async describe(connection: Connection): Promise<string> {
@@ -135,6 +158,7 @@ export class DuckdbAdapter implements Adapter {
     this.idle.length = 0;
     this.instance?.closeSync();
     this.instance = undefined;
+    this.opening = undefined;
   }
 }
 
@@ -181,6 +205,11 @@ class DuckdbConnection implements Connection {
     if (this.released) return;
     this.released = true;
     this.onRelease();
+  }
+
+  /** Stops the statement running on this connection (it then fails). */
+  interrupt(): void {
+    this.raw.interrupt();
   }
 }
 

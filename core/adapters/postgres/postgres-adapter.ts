@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { DatabaseError, SmeltError } from '../../errors.js';
+import { DatabaseError } from '../../errors.js';
 import type { RelationName } from '../../manifest/types.js';
 import {
   DEFAULT_CAPABILITIES,
@@ -256,18 +255,33 @@ class PostgresConnection implements Connection {
     this.client.release();
   }
 
-  /** Streams `source` into a COPY ... FROM STDIN. A source error aborts the COPY and is rethrown as it is. */
-  async copyFrom(sql: string, source: Readable): Promise<BulkLoadResult> {
+  /**
+   * Streams `source` into a COPY ... FROM STDIN. A source error aborts the COPY (CopyFail; the
+   * server rolls it back) and is rethrown as it is; a server error stops the source.
+   */
+  copyFrom(sql: string, source: Readable): Promise<BulkLoadResult> {
     const stream = this.client.query(copyStreams.from(sql));
-    try {
-      await pipeline(source, stream);
-    } catch (error) {
-      // The server answers the CopyFail before the stream closes; only then is the connection usable.
-      if (!stream.closed) await new Promise((resolve) => stream.once('close', resolve));
-      if (error instanceof SmeltError) throw error;
-      throw translateError(error, sql);
-    }
-    return { rows: stream.rowCount };
+    return new Promise((resolve, reject) => {
+      let failed = false;
+      source.on('error', (error) => {
+        if (failed) return;
+        failed = true;
+        source.unpipe(stream);
+        // The server answers the CopyFail with an error; only then is the connection free again.
+        stream.once('close', () => reject(error));
+        stream.destroy(error);
+      });
+      stream.on('error', (error) => {
+        if (failed) return;
+        failed = true;
+        // Not stream.destroy(): pg-copy-streams has let go of the connection after a server error.
+        source.unpipe(stream);
+        source.destroy();
+        reject(translateError(error, sql));
+      });
+      stream.on('finish', () => resolve({ rows: stream.rowCount }));
+      source.pipe(stream);
+    });
   }
 }
 

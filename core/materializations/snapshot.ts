@@ -1,0 +1,64 @@
+import { timestampLiteral } from '../cdc/change-log.js';
+import { DatabaseError, SmeltError } from '../errors.js';
+import { lockedTransaction } from '../runner/write-lock.js';
+import { snapshotConfig } from '../snapshots/snapshot-config.js';
+import { firstBuild, keyProblems, planStep, stageSource, STAGED_UPDATED_AT, type SnapshotPlan } from '../snapshots/snapshot-sql.js';
+import type { BuildContext, BuildOutcome, Materialization } from './materialization.js';
+import { tempIdentifier } from './temp-name.js';
+
+/**
+ * dbt's snapshot: a type-2 history of a query's rows (see core/snapshots). Each step is one
+ * transaction under a lock on the snapshot table, so two runs at once take turns and the second
+ * sees the first's rows: it never opens a second current row for a key.
+ */
+export class SnapshotMaterialization implements Materialization {
+  readonly name = 'snapshot';
+
+  async build(context: BuildContext): Promise<BuildOutcome> {
+    const { adapter, connection, node } = context;
+    const config = snapshotConfig(node);
+    const dialect = adapter.dialect;
+    const statements: string[] = [];
+    const execute = async (sql: string) => {
+      statements.push(sql);
+      return connection.execute(sql);
+    };
+    return lockedTransaction(adapter, connection, `snapshot ${dialect.relation(node.relation)}`, async () => {
+      // Taken after the lock: a run that waited stamps its changes later than the one before it.
+      const plan: SnapshotPlan = { dialect, target: node.relation, config, now: timestampLiteral(new Date()) };
+      const existing = await adapter.getRelation(connection, node.relation);
+      if (existing?.type === 'view') {
+        throw new DatabaseError(`${dialect.relation(node.relation)} is a view, not a snapshot table`, { file: node.path, line: node.startLine, node: node.uniqueId }, 'Drop the view or point the snapshot at another schema or alias.');
+      }
+      if (!existing) {
+        const { rowsAffected } = await execute(firstBuild(plan, context.sql));
+        return { rowsAffected, message: 'snapshot (first build)', statements, warnings: [] };
+      }
+      const staging = { ...node.relation, identifier: tempIdentifier(`${node.relation.identifier}__snap`) };
+      await execute(dialect.drop(staging, 'table', { ifExists: true }));
+      await execute(stageSource(plan, staging, context.sql));
+      const [problems] = await connection.query<{ null_keys: number | bigint; duplicate_keys: number | bigint }>(keyProblems(plan, staging));
+      const nulls = Number(problems?.null_keys ?? 0);
+      const duplicates = Number(problems?.duplicate_keys ?? 0);
+      if (nulls > 0 || duplicates > 0) {
+        // Not a SQL error: it points at the snapshot, not at compiled SQL.
+        throw new SmeltError(
+          `The query of snapshot ${node.name} has ${[nulls ? `${nulls} row${nulls === 1 ? '' : 's'} with a NULL unique_key` : '', duplicates ? `${duplicates} unique_key value${duplicates === 1 ? '' : 's'} on more than one row` : ''].filter(Boolean).join(' and ')} (${config.uniqueKey.join(', ')})`,
+          { file: node.path, line: node.startLine, node: node.uniqueId },
+          'A snapshot needs exactly one row per key: fix the query or the unique_key. The snapshot was left unchanged.',
+        );
+      }
+      const source = (await adapter.getColumns(connection, staging)).filter((c) => c.name !== STAGED_UPDATED_AT);
+      const meta = new Set(Object.values(config.columns).map((c) => c.toLowerCase()));
+      const target = (await adapter.getColumns(connection, node.relation)).map((c) => c.name).filter((c) => !meta.has(c.toLowerCase()));
+      const { statements: step, insertIndex } = planStep(plan, staging, { source, target });
+      let rowsAffected: number | undefined;
+      for (const [index, statement] of step.entries()) {
+        const result = await execute(statement);
+        if (index === insertIndex) rowsAffected = result.rowsAffected;
+      }
+      await execute(dialect.drop(staging, 'table'));
+      return { rowsAffected, message: 'snapshot', statements, warnings: [] };
+    });
+  }
+}
