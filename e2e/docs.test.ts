@@ -37,6 +37,8 @@ models:
   - name: customer_revenue
     description: Revenue per customer, all time.
     columns:
+      - name: customer_id
+        data_tests: [not_null, unique]
       - name: revenue
         description: Sum of order amounts.
 `,
@@ -57,18 +59,21 @@ describe.each(await dialects())('smelt docs generate on %s', (dialect) => {
   let fixture: FixtureProject;
   beforeAll(async () => {
     fixture = new FixtureProject(dialect, FIXTURE);
-    const run = await fixture.cli('run');
-    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const build = await fixture.cli('build');
+    expect(build.code, build.stderr + build.stdout).toBe(0);
   });
   afterAll(() => fixture.cleanup());
 
   it('writes the site with warehouse column types, column lineage and last run statuses', async () => {
     const result = await fixture.cli('docs', 'generate');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/Wrote the docs of 3 nodes to target\/docs\/ .*column lineage for 3, warehouse columns for 3/);
+    expect(result.stdout).toMatch(/Wrote the docs of 5 nodes to target\/docs\/ .*column lineage for 3, warehouse columns for 3/);
     const index = readIndex(fixture.dir);
     const revenue = index.nodes.find((n) => n.name === 'customer_revenue')!;
     expect(revenue.status).toBe('success');
+    const tests = index.nodes.filter((n) => n.type === 'test');
+    expect(tests.map((t) => `${t.testName} ${t.testedColumn} ${t.status}`).sort()).toEqual(['not_null customer_id pass', 'unique customer_id pass']);
+    expect(tests.every((t) => index.nodes[t.tested!] === revenue)).toBe(true);
     expect(revenue.columns.map((c) => c[0])).toEqual(['customer_id', 'name', 'loyalty_tier', 'revenue', 'orders']);
     expect(revenue.columns.every((c) => c[1] !== '')).toBe(true);
     expect(revenue.columns.find((c) => c[0] === 'revenue')![2]).toBe('Sum of order amounts.');
@@ -137,7 +142,7 @@ describe.skipIf(!hasChromium())('the docs site in headless Chromium', () => {
 
   beforeAll(async () => {
     fixture = new FixtureProject('duckdb', FIXTURE);
-    expect((await fixture.cli('run')).code).toBe(0);
+    expect((await fixture.cli('build')).code).toBe(0);
     expect((await fixture.cli('docs', 'generate')).code).toBe(0);
 
     // The demo project (repo root) copied without its target/, so nothing here touches it.
@@ -160,6 +165,8 @@ describe.skipIf(!hasChromium())('the docs site in headless Chromium', () => {
     await browser?.close();
     await fixture?.cleanup();
     if (demo) rmSync(demo, { recursive: true, force: true });
+    if (process.env.SMELT_KEEP_SCREENSHOTS) console.log(`docs screenshots kept in ${SHOTS}`);
+    else rmSync(SHOTS, { recursive: true, force: true });
   });
 
   const site = (dir: string, hash = ''): string => `${pathToFileURL(join(dir, 'target/docs/index.html')).href}${hash}`;
@@ -187,6 +194,7 @@ describe.skipIf(!hasChromium())('the docs site in headless Chromium', () => {
 
   it('opens a node page when a node is clicked, with columns, types and their lineage', async () => {
     await open(page, site(fixture.dir, '#/lineage'), 'lineage');
+    // Tests are left out of the graph unless asked for.
     expect(await page.locator('svg.graph g.node').count()).toBe(3);
     await page.locator('g.node[data-id="model.fixture.customer_revenue"] rect.box').click();
     await page.waitForSelector('body[data-ready="node"]');
@@ -196,6 +204,8 @@ describe.skipIf(!hasChromium())('the docs site in headless Chromium', () => {
     expect(await revenueRow.locator('td').nth(2).textContent()).toBe('Sum of order amounts.');
     expect(await revenueRow.locator('td').nth(4).textContent()).toContain('stg_orders.amount');
     expect(await page.locator('tr[data-column="name"] td').nth(4).textContent()).toContain('stg_customers.name');
+    // Tests on a column, with their last results.
+    expect(await page.locator('tr[data-column="customer_id"] td').nth(3).textContent()).toBe('not_null: passunique: pass');
     // Highlighted SQL (highlight.js loads on demand).
     await page.waitForSelector('pre.code code.hljs .hljs-keyword');
     await page.screenshot({ path: join(SHOTS, 'node-page.png'), fullPage: true });
@@ -224,6 +234,7 @@ describe.skipIf(!hasChromium())('the docs site in headless Chromium', () => {
     await page.locator('#search').fill('script');
     await page.locator('#search-results a.result').first().waitFor();
     await open(page, site(fixture.dir, '#/node/model.fixture.stg_orders'), 'node');
+    expect(await page.locator('tr[data-column="amount"] td').nth(5).textContent()).toBe('customer_revenue.revenue');
     await page.waitForSelector('pre.code code.hljs');
     expect(await page.locator('pre.code').textContent()).toContain('</script><script>window.__xss = 3</script>');
     await open(page, site(fixture.dir, '#/lineage?tests=1'), 'lineage');

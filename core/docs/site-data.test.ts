@@ -76,6 +76,21 @@ describe('buildSiteData', () => {
     expect(data.details[source.shard]![source.id]!.source).toEqual({ sourceName: 'src', cdc: { format: 'debezium' } });
     const brz = byName.get('brz_orders')!;
     expect(data.lineage[brz.i]).toEqual({ columns: [['id', 'direct', [[source.i, 'id']]], ['extra', 'constant', []]], unresolved: ['a note'] });
+    // Each page's shard carries its own lineage and the downstream columns that read it.
+    expect(data.details[brz.shard]![brz.id]!.lineage).toEqual({ ...data.lineage[brz.i], usedBy: {} });
+    expect(data.details[source.shard]![source.id]!.lineage).toEqual({ columns: [], unresolved: [], usedBy: { id: [[brz.i, 'id', 'direct']] } });
+  });
+
+  it('keeps a column called __proto__ as data', () => {
+    const odd = testManifest([{ name: 'a', type: 'source' }, { name: 'b', sql: 'select 1', parents: ['a'] }]);
+    const built = buildSiteData({
+      manifest: odd,
+      lineage: { 'model.p.b': { columns: [{ name: '__proto__', sources: [{ node: 'source.p.src.a', column: '__proto__' }], transform: 'direct' }], unresolved: [] } },
+    });
+    const a = built.index.nodes.findIndex((n) => n.name === 'a');
+    const usedBy = JSON.parse(JSON.stringify(built.details[0]!['source.p.src.a']!.lineage!.usedBy)) as Record<string, unknown>;
+    expect(Object.keys(usedBy)).toEqual(['__proto__']);
+    expect(a).toBe(0);
   });
 
   it('shards details in fixed-size groups', () => {

@@ -69,6 +69,8 @@ export interface NodeDetail {
   source?: { sourceName: string; loader?: string; loadedAtField?: string; cdc?: unknown };
   test?: unknown;
   result?: LastResult;
+  /** This node's column lineage, and which downstream columns read each of its columns. */
+  lineage?: SiteLineage & { usedBy: Record<string, [number, string, string][]> };
 }
 
 /** Per output column: [name, transform, [[node index, column], ...]]; plus what was not resolved. */
@@ -131,6 +133,7 @@ export function buildSiteData(input: SiteDataInput): SiteData {
   });
 
   const lineage: Record<number, SiteLineage> = {};
+  const usedBy = new Map<number, Record<string, [number, string, string][]>>();
   for (const [id, entry] of Object.entries(input.lineage ?? {})) {
     const at = indexOf.get(id);
     if (at === undefined) continue;
@@ -139,7 +142,23 @@ export function buildSiteData(input: SiteDataInput): SiteData {
       unresolved: entry.unresolved,
       ...(entry.error ? { error: entry.error } : {}),
     };
+    for (const [name, transform, sources] of lineage[at]!.columns) {
+      for (const [source, column] of sources) {
+        // No prototype: a column may be called __proto__.
+        const readers = usedBy.get(source) ?? (Object.create(null) as Record<string, [number, string, string][]>);
+        usedBy.set(source, readers);
+        // `*`: a `select *` over a node whose columns were unknown reads every column of it.
+        (readers[column.toLowerCase()] ??= []).push([at, name, transform]);
+      }
+    }
   }
+  // A node page needs only its own shard: its lineage and its readers go in with its details.
+  all.forEach((node, i) => {
+    const own = lineage[i];
+    const readers = usedBy.get(i);
+    if (!own && !readers) return;
+    details[Math.floor(i / SHARD_SIZE)]![node.uniqueId]!.lineage = { ...(own ?? { columns: [], unresolved: [] }), usedBy: readers ?? {} };
+  });
 
   return {
     index: {

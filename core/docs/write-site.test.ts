@@ -22,6 +22,10 @@ describe('data scripts', () => {
     const nasty = { d: '</script><script>alert(1)</script> "quoted" \'single\' \\ back \u2028\u2029 ${x} `tick`', n: [1, null, true] };
     const text = script('cb', nasty, 3);
     expect(load(text)).toEqual([3, nasty]);
+    // A column called __proto__ stays a key, not a prototype.
+    const [proto] = load(script('cb', JSON.parse('{"__proto__": {"polluted": 1}}'))) as [Record<string, unknown>];
+    expect(Object.keys(proto)).toEqual(['__proto__']);
+    expect((proto as { polluted?: number }).polluted).toBeUndefined();
     // One statement on one line: the data is a single JSON string literal.
     expect(text.trimEnd().split('\n')).toHaveLength(1);
   });

@@ -62,8 +62,9 @@ export function writeSite(outDir: string, data: SiteData): WriteSiteResult {
 }
 
 /**
- * `window.NAME(JSON.parse("..."))`: a string literal parsed by JSON.parse loads faster than the
- * same data as a JavaScript object literal, and user text can never break out of it.
+ * `window.NAME(JSON.parse("..."))`: for megabytes of data a string literal parsed by JSON.parse
+ * loads faster than an object literal, user text cannot break out of it, and a key such as
+ * `__proto__` (a column may be called that) stays data, as it would not in an object literal.
  */
 export function script(callback: string, value: unknown, shard?: number): string {
   const json = JSON.stringify(JSON.stringify(value));

@@ -42,7 +42,7 @@ pg.types.setTypeParser(1700, (v) => Number(v)); // numeric
 export class PostgresAdapter implements Adapter {
   readonly type = 'postgres';
   readonly dialect = new Dialect('postgres');
-  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, dropCascadesDependentViews: true, merge: true, indexUniqueKeys: true };
+  readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, dropCascadesDependentViews: true, merge: true, indexUniqueKeys: true, sharedTestScans: true };
   private pool: pg.Pool | undefined;
 
   constructor(private readonly options: PostgresAdapterOptions) {}
@@ -285,7 +285,7 @@ class PostgresConnection implements Connection {
   }
 }
 
-function translateError(error: unknown, sql: string): DatabaseError {
+export function translateError(error: unknown, sql: string): DatabaseError {
   const e = error as { message?: string; position?: string; hint?: string; detail?: string; code?: string };
   const message = e.message ?? String(error);
   let location = {};
@@ -300,7 +300,7 @@ function translateError(error: unknown, sql: string): DatabaseError {
   return err;
 }
 
-function translateConnectError(error: unknown, where: string): DatabaseError {
+export function translateConnectError(error: unknown, where: string): DatabaseError {
   const e = error as { code?: string; message?: string };
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || /timeout/i.test(e.message ?? '')) {
     return new DatabaseError(`Cannot reach PostgreSQL at ${where}: ${e.message ?? e.code}`, {}, 'Check that the server is running and the host/port in the target (or PGHOST/PGPORT) are right.');

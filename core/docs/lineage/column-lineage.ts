@@ -1,6 +1,6 @@
 import type { ParsedStatement } from '../../adapters/adapter.js';
 import { Dag } from '../../graph/dag.js';
-import type { Manifest } from '../../manifest/types.js';
+import type { CompiledNode, Manifest } from '../../manifest/types.js';
 import { cteName } from '../../template/inline-ctes.js';
 import { duckdbQueryShape } from './duckdb-shape.js';
 import { postgresQueryShape } from './postgres-shape.js';
@@ -34,9 +34,11 @@ export async function columnLineage(input: ColumnLineageInput): Promise<Record<s
   const { manifest } = input;
   const read = SHAPE_READERS[input.dialect];
   if (!read) return {};
-  const withSql = Object.values(manifest.nodes).filter((n) => n.compiledSql.trim() !== '' && n.resourceType !== 'test' && n.resourceType !== 'seed');
-  const parsed = await input.parse(withSql.map((n) => n.compiledSql));
-  const trees = new Map(withSql.map((node, i) => [node.uniqueId, parsed[i]!]));
+  // Dependency order, so each node's upstream columns are resolved before it is.
+  const order = Dag.fromParentMap(manifest.parentMap).topologicalOrder();
+  const withSql = order
+    .map((id) => manifest.nodes[id])
+    .filter((n): n is CompiledNode => !!n && n.compiledSql.trim() !== '' && n.resourceType !== 'test' && n.resourceType !== 'seed');
 
   const { lookup, inlinedNode } = relationLookup(manifest);
   const result: Record<string, NodeLineage> = {};
@@ -54,41 +56,42 @@ export async function columnLineage(input: ColumnLineageInput): Promise<Record<s
     const documented = node ? Object.values(node.columns).map((c) => c.name) : [];
     return documented.length > 0 ? { names: documented, open: true } : undefined;
   };
-
-  const order = Dag.fromParentMap(manifest.parentMap).topologicalOrder();
-  for (const id of order) {
-    const parsedStatement = trees.get(id);
-    if (!parsedStatement) continue;
-    if (parsedStatement.error !== undefined) {
-      result[id] = { columns: [], unresolved: [], error: parsedStatement.error };
-      continue;
-    }
+  const resolveNode = (node: CompiledNode, parsed: ParsedStatement): NodeLineage => {
+    if (parsed.error !== undefined) return { columns: [], unresolved: [], error: parsed.error };
     let shape: QueryShape | undefined;
     try {
-      shape = read(parsedStatement.ast);
+      shape = read(parsed.ast);
     } catch (error) {
-      result[id] = { columns: [], unresolved: [], error: `could not read the syntax tree: ${(error as Error).message}` };
-      continue;
+      return { columns: [], unresolved: [], error: `could not read the syntax tree: ${(error as Error).message}` };
     }
-    if (!shape) {
-      result[id] = { columns: [], unresolved: ['the SQL is not a SELECT'] };
-      continue;
-    }
-    result[id] = resolveColumns(shape, {
-      lookupRelation: (relation) => {
-        const found = lookup(relation);
-        return found === id ? undefined : found;
-      },
-      inlinedNode: (name) => {
-        const found = inlinedNode(name);
-        return found === id ? undefined : found;
-      },
+    if (!shape) return { columns: [], unresolved: ['the SQL is not a SELECT'] };
+    const self = (found: string | undefined): string | undefined => (found === node.uniqueId ? undefined : found);
+    return resolveColumns(shape, {
+      lookupRelation: (relation) => self(lookup(relation)),
+      inlinedNode: (name) => self(inlinedNode(name)),
       columnsOf,
-      outputColumns: input.warehouseColumns[id],
+      outputColumns: input.warehouseColumns[node.uniqueId],
+    });
+  };
+
+  // Parse in batches, a few ahead: the parser (DuckDB's own threads) works on the next batches
+  // while this thread resolves the current one.
+  const batches: CompiledNode[][] = [];
+  for (let start = 0; start < withSql.length; start += PARSE_BATCH) batches.push(withSql.slice(start, start + PARSE_BATCH));
+  const parsing: Promise<ParsedStatement[]>[] = [];
+  const parse = (b: number): Promise<ParsedStatement[]> => (parsing[b] ??= input.parse(batches[b]!.map((n) => n.compiledSql)));
+  for (let b = 0; b < batches.length; b++) {
+    for (let ahead = b; ahead < Math.min(batches.length, b + PARSE_AHEAD); ahead++) void parse(ahead).catch(() => undefined);
+    const parsed = await parse(b);
+    batches[b]!.forEach((node, i) => {
+      result[node.uniqueId] = resolveNode(node, parsed[i]!);
     });
   }
   return result;
 }
+
+const PARSE_BATCH = 500;
+const PARSE_AHEAD = 3;
 
 /** Maps `[catalog.][schema.]name` as written in compiled SQL to the node it names. */
 function relationLookup(manifest: Manifest): { lookup: ResolveContext['lookupRelation']; inlinedNode: (name: string) => string | undefined } {

@@ -7,7 +7,7 @@
 (function () {
   'use strict';
 
-  var MAX_NODES = 400;
+  var MAX_NODES = 300;
   var SVGNS = 'http://www.w3.org/2000/svg';
   var LAYER_COLORS = { source: '#2b8a9e', bronze: '#b87333', silver: '#8a94a6', gold: '#c9a227', test: '#7c6bb0', other: '#6b7280' };
   var EXTRA_COLORS = ['#4e79a7', '#59a14f', '#e15759', '#76b7b2', '#af7aa1', '#ff9da7', '#9c755f', '#edc948'];
@@ -185,6 +185,7 @@
     var route = parseRoute();
     var token = ++renderToken;
     document.body.removeAttribute('data-ready');
+    document.body.setAttribute('data-view', route.view);
     var main = document.getElementById('main');
     main.className = 'main';
     document.querySelectorAll('[data-nav]').forEach(function (a) { a.classList.toggle('active', a.getAttribute('data-nav') === route.view); });
@@ -296,9 +297,9 @@
     var n = NODES[i];
     document.title = n.name + ' · smelt docs';
     append(main, h('p', { class: 'muted' }, 'Loading ' + n.name + '…'));
-    return Promise.all([details(i), lineage().catch(function () { return null; })]).then(function (loaded) {
+    return details(i).then(function (d) {
       if (stale(token)) return;
-      drawNodePage(main, i, loaded[0] || {}, route.params.column);
+      drawNodePage(main, i, d || {}, route.params.column);
     });
   }
 
@@ -348,7 +349,7 @@
     }
     append(main, facts);
 
-    drawColumns(main, i, column);
+    drawColumns(main, i, column, d.lineage);
 
     var tests = TESTS_OF.get(i) || [];
     var tableTests = tests.filter(function (t) { return !NODES[t].testedColumn; });
@@ -375,9 +376,9 @@
 
   function cssEscape(value) { return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/["\\]/g, '\\$&'); }
 
-  function drawColumns(main, i, highlight) {
+  function drawColumns(main, i, highlight, lin) {
     var n = NODES[i];
-    var lin = LINEAGE ? LINEAGE[i] : undefined;
+    var usedBy = lin ? lin.usedBy : {};
     var byName = new Map();
     if (lin) lin.columns.forEach(function (c) { byName.set(c[0].toLowerCase(), c); });
     var star = byName.get('*');
@@ -397,7 +398,7 @@
         var key = c[0].toLowerCase();
         var entry = byName.get(key);
         var from = entry ? entry[2] : star ? star[2].map(function (s) { return [s[0], s[1] === '*' ? c[0] : s[1]]; }) : [];
-        var readers = downstreamOf(i, c[0]);
+        var readers = (usedBy[key] || []).concat((usedBy['*'] || []).map(function (r) { return [r[0], r[1] === '*' ? c[0] : r[1], r[2]]; }));
         return h('tr', { 'data-column': key, class: highlight && highlight.toLowerCase() === key ? 'highlight' : null },
           h('td', null, h('code', null, c[0]), ' ', h('a', { href: lineageHref({ focus: n.id, column: c[0] }), title: 'Trace this column in the graph', class: 'kind' }, 'trace')),
           h('td', null, h('code', null, c[1])),
@@ -647,25 +648,25 @@
     return true;
   }
 
-  /** Breadth-first from the focus: [index, distance], nearest first. */
+  /** Breadth-first from the focus, up and down separately: [index, hops], nearest first. */
   function neighbourhood(focus, up, down) {
     var dist = new Map([[focus, 0]]);
-    var walk = function (limit, edges) {
+    [['up', up], ['down', down]].forEach(function (direction) {
+      var seen = new Set([focus]);
       var frontier = [focus];
-      for (var depth = 1; depth <= limit && frontier.length; depth++) {
+      for (var depth = 1; depth <= direction[1] && frontier.length; depth++) {
         var next = [];
         frontier.forEach(function (i) {
-          NODES[i][edges].forEach(function (j) {
-            if (dist.has(j) && dist.get(j) <= depth) return;
-            if (!dist.has(j)) next.push(j);
-            dist.set(j, Math.min(depth, dist.has(j) ? dist.get(j) : depth));
+          NODES[i][direction[0]].forEach(function (j) {
+            if (seen.has(j)) return;
+            seen.add(j);
+            next.push(j);
+            if (!dist.has(j) || dist.get(j) > depth) dist.set(j, depth);
           });
         });
         frontier = next;
       }
-    };
-    walk(up, 'up');
-    walk(down, 'down');
+    });
     return Array.from(dist.entries()).sort(function (a, b) { return a[1] - b[1]; });
   }
 
@@ -702,12 +703,15 @@
       return;
     }
     var g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: 'LR', nodesep: 12, ranksep: 45, marginx: 30, marginy: 40 });
+    // Network simplex ranks best but costs most: big focus views use dagre's cheaper ranker.
+    g.setGraph({ rankdir: 'LR', nodesep: 12, ranksep: 36, marginx: 30, marginy: 40, ranker: ids.length > 150 ? 'tight-tree' : 'network-simplex' });
     g.setDefaultEdgeLabel(function () { return {}; });
     ids.forEach(function (i) { g.setNode(String(i), { width: nodeWidth(NODES[i].name), height: 34 }); });
     edges.forEach(function (e) { g.setEdge(String(e[0]), String(e[1])); });
     var layers = anchorLayers(g, ids, edges);
+    var t0 = performance.now();
     dagre.layout(g);
+    var t1 = performance.now();
 
     var view = makeView(wrap);
     drawLayerBands(view, g, layers);
@@ -754,6 +758,8 @@
     view.fit(g.graph().width, g.graph().height, focus !== undefined ? g.node(String(focus)) : null);
     legend(wrap, colorBy, ids);
     view.svg.setAttribute('data-nodes', String(ids.length));
+    // For bench/docs: where the time of the last graph went.
+    window.__smeltGraphTimings = { nodes: ids.length, edges: edges.length, layoutMs: t1 - t0, drawMs: performance.now() - t1 };
     ready('lineage');
   }
 
@@ -764,10 +770,10 @@
       var n = NODES[i];
       var key = n.folder || '(root)';
       folderOf.set(i, key);
-      if (!folders.has(key)) folders.set(key, { count: 0, layers: {} });
+      if (!folders.has(key)) folders.set(key, { count: 0, layers: new Map() });
       var f = folders.get(key);
       f.count++;
-      f.layers[n.layer] = (f.layers[n.layer] || 0) + 1;
+      f.layers.set(n.layer, (f.layers.get(n.layer) || 0) + 1);
     });
     var edgeCounts = new Map();
     ids.forEach(function (i) {
@@ -796,7 +802,7 @@
     });
     names.forEach(function (f) {
       var info = folders.get(f);
-      var layer = Object.keys(info.layers).sort(function (a, b) { return info.layers[b] - info.layers[a]; })[0];
+      var layer = Array.from(info.layers.keys()).sort(function (a, b) { return info.layers.get(b) - info.layers.get(a); })[0];
       var color = layerColor(layer);
       var box = g.node(f);
       var el = s('g', { class: 'node folder', transform: 'translate(' + (box.x - box.width / 2) + ',' + (box.y - box.height / 2) + ')', 'data-folder': f });
