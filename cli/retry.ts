@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { retryPlan } from '../core/tasks/retry-plan.js';
+import { buildTask } from '../core/tasks/build-task.js';
 import { runTask } from '../core/tasks/run-task.js';
+import { testTask } from '../core/tasks/test-task.js';
 import { buildOptions, EXIT_FAILURE, EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerRetry(program: Command, state: CliState): void {
@@ -23,6 +25,12 @@ export function registerRetry(program: Command, state: CliState): void {
       switch (plan.command) {
         case 'run': {
           const summary = await runTask(session, { ...flags, select, exclude: undefined }, output);
+          return summary.success ? EXIT_OK : EXIT_FAILURE;
+        }
+        case 'test':
+        case 'build': {
+          const task = plan.command === 'test' ? testTask : buildTask;
+          const summary = await task(session, { ...flags, select, exclude: undefined }, output);
           return summary.success ? EXIT_OK : EXIT_FAILURE;
         }
         default:

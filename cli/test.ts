@@ -28,5 +28,5 @@ export function testOptions(command: Command): Command {
     .option('--threads <n>', 'how many tests to run at once')
     .option('-x, --fail-fast', 'stop at the first failure')
     .option('--store-failures', "keep every test's failing rows in a table (<schema>_dbt_test__audit.<test name>)")
-    .option('--no-batch', 'run every test as its own query, as dbt does, instead of sharing scans');
+    .option('--no-batch', 'run every test as its own query, as dbt does (PostgreSQL otherwise shares one scan among the tests of a table)');
 }

@@ -101,7 +101,8 @@ describe.each(await dialects())('smelt build on %s', (dialect) => {
   it('skips the downstream of a model whose error-severity test fails, and nothing else', async () => {
     const project = fixture(dialect, {
       ...SHOP,
-      'models/stg_orders.sql': `select * from (values (1, 10, 5), (2, 20, 7), (2, 20, 12)) as t(order_id, customer_id, amount)\n`,
+      // Order 2 twice (for two customers, so the fact's grain still holds).
+      'models/stg_orders.sql': `select * from (values (1, 10, 5), (2, 20, 7), (2, 10, 12)) as t(order_id, customer_id, amount)\n`,
     });
     const result = await project.cli('build');
     expectCleanFailure(result, 1);
@@ -120,6 +121,13 @@ describe.each(await dialects())('smelt build on %s', (dialect) => {
     const skipped = runResults(project.dir).results.find((r) => r.name === 'rpt_revenue')!;
     expect(skipped).toMatchObject({ status: 'skipped', message: 'skipped because test unique_stg_orders_order_id failed' });
     expect(await project.relationType(project.schema, 'fct_orders')).toBeUndefined();
+
+    // Accepting the duplicates as a warning, `smelt retry` reruns what failed or was skipped.
+    project.write({ 'models/schema.yml': SHOP['models/schema.yml'].replace('data_tests: [unique]', 'data_tests: [{unique: {config: {severity: warn}}}]') });
+    const retry = await project.cli('retry');
+    expect(retry.code, retry.stdout + retry.stderr).toBe(0);
+    expect(statuses(retry.stdout)).toMatchObject({ unique_stg_orders_order_id: 'WARN 1', fct_orders: 'OK', rpt_revenue: 'OK', fct_orders_customer_known: 'PASS' });
+    expect(statuses(retry.stdout).dim_dates).toBeUndefined();
   });
 
   it('skips a model whose unit test fails, before building it', async () => {

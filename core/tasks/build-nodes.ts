@@ -152,8 +152,14 @@ export async function ensureSchemas(adapter: Adapter, nodes: CompiledNode[]): Pr
   if (schemas.size === 0) return;
   await withConnection(adapter, async (connection) => {
     for (const { schema, database } of schemas.values()) {
-      const exists = await connection.query('select 1 from information_schema.schemata where schema_name = $1', [schema]);
-      if (exists.length === 0) await connection.execute(adapter.dialect.createSchema(schema, database));
+      const exists = async () => (await connection.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).length > 0;
+      if (await exists()) continue;
+      try {
+        await connection.execute(adapter.dialect.createSchema(schema, database));
+      } catch (error) {
+        // Another run created it at the same moment (PostgreSQL's IF NOT EXISTS is not race-free).
+        if (!(await exists())) throw error;
+      }
     }
   });
 }

@@ -13,6 +13,7 @@ import type { TestUnit } from '../testing/run-test.js';
 import { buildOne, ensureSchemas } from './build-nodes.js';
 import { runProjectHooks } from './run-hooks.js';
 import { saveState } from './run-task.js';
+import { cdcSourcesOf, ingestSources } from './ingest-task.js';
 import { seedOne } from './seed-task.js';
 import { openAdapter, prepareTests, skippedUnit, testRunner, type TestOptions } from './test-task.js';
 
@@ -65,6 +66,8 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       const failedTest = new Map<string, string>();
       const nodeOptions = { session, adapter, nodes: [], reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact };
       await runProjectHooks(session, adapter, 'on-run-start');
+      // The change logs of CDC sources the selected models read are loaded first (core/cdc).
+      const ingested = await ingestSources(session, adapter, cdcSourcesOf(session, buildable), reporter, redact);
       let results = new Map<string, NodeResult[]>();
       try {
         results = await runQueue<NodeResult[]>(plan.dag, plan.order, session.threads, {
@@ -105,7 +108,7 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       }
       const byId = new Map([...results.values()].flat().map((r) => [r.uniqueId, r]));
       const ordered = reported.map((n) => byId.get(n.uniqueId)).filter((r): r is NodeResult => r !== undefined);
-      summary = { command: 'build', results: ordered, elapsed: (performance.now() - started) / 1000, success: !ordered.some(isFailure) };
+      summary = { command: 'build', results: [...ingested, ...ordered], elapsed: (performance.now() - started) / 1000, success: ![...ingested, ...ordered].some(isFailure) };
       saveState(session, readState(session.targetPath, session.target.name), ordered);
     } finally {
       await adapter.close();

@@ -82,15 +82,28 @@ export function testRunner(session: Session, adapter: Adapter, redact: (text: st
   });
 }
 
-/** Schemas that stored failures go to (and the target schema, for project hooks) exist before tests run. */
+/**
+ * Schemas exist before tests run: those stored failures go to, those of unit-tested models
+ * (their SQL is described there, in a transaction that is rolled back, and concurrent creations
+ * of one schema would conflict) and the target schema, for project hooks.
+ */
 export async function prepareTests(session: Session, adapter: Adapter, tests: CompiledNode[], options: Pick<TestOptions, 'storeFailures'>): Promise<void> {
+  const { manifest } = session.compiled;
   const storing = tests.filter((t) => t.test?.type !== 'unit' && (options.storeFailures || testSettings(t.config).storeFailures));
-  await ensureSchemas(adapter, [...storing, { relation: { schema: session.run.target.schema } } as CompiledNode]);
+  const unitTested = tests.filter((t) => t.test?.type === 'unit').map((t) => manifest.nodes[t.test!.attachedNode!]!);
+  await ensureSchemas(adapter, [...storing, ...unitTested, { relation: { schema: session.run.target.schema } } as CompiledNode]);
 }
 
-/** Tests have no order among themselves: units (single tests or shared scans) run `threads` at once. */
+/**
+ * Tests have no order among themselves: units (single tests or shared scans) run `threads` at
+ * once, those of one relation one after the other while its data is in cache (the queue runs
+ * ready nodes in id order, hence the numbered ids).
+ */
 async function runTests(runner: TestRunner, selected: string[], threads: number, reporter: Reporter, failFast: boolean): Promise<NodeResult[]> {
-  const units = new Map(runner.plan(selected).map((unit) => [unit.id, unit]));
+  const manifest = runner.manifest;
+  const relationOf = (id: string) => manifest.nodes[id]!.test?.attachedNode ?? manifest.nodes[id]!.dependsOn.nodes[0] ?? '';
+  const byRelation = [...selected].sort((a, b) => relationOf(a).localeCompare(relationOf(b)) || a.localeCompare(b));
+  const units = new Map(runner.plan(byRelation).map((unit, index) => [`${String(index).padStart(6, '0')} ${unit.id}`, unit]));
   const dag = new Dag();
   for (const id of units.keys()) dag.addNode(id);
   let counter = 0;

@@ -80,7 +80,7 @@ const ALIASES: Record<string, string> = {
 
 function canonicalType(type: string): { base: string; params: string; raw: string } {
   const text = type.trim().toLowerCase().replace(/\s+/g, ' ');
-  const match = /^([a-z_ ]+?)\s*(\([^)]*\))?\s*(with(?:out)? time zone)?$/.exec(text);
+  const match = /^([a-z_][a-z0-9_ ]*?)\s*(\([^)]*\))?\s*(with(?:out)? time zone)?$/.exec(text);
   if (!match) return { base: text, params: '', raw: text };
   const name = match[3] ? `${match[1]} ${match[3]}` : match[1]!;
   return { base: ALIASES[name] ?? name, params: (match[2] ?? '').replace(/\s+/g, ''), raw: name };

@@ -203,7 +203,8 @@ export function compileGenericTest(compiler: TestCompiler, target: TestTarget, c
     relation: compiler.auditRelation(config, name),
     rawSql: `{{ ${entry.namespace ? `${entry.namespace}.` : ''}test_${entry.name}(**_dbt_generic_test_kwargs) }}`,
     compiledSql: '',
-    dependsOn: { nodes: [...render.dependsOn], macros: custom ? [environment.macros.get(macroName)!.uniqueId, ...macroIds.filter((m) => m !== environment.macros.get(macroName)!.uniqueId)] : macroIds },
+    // A custom test's macro is among the macros it called.
+    dependsOn: { nodes: [...render.dependsOn], macros: macroIds },
     checksum: sha256(JSON.stringify([entry.name, entry.namespace, kwargs, entry.config])),
     stateChecksum: sha256(JSON.stringify([entry.name, entry.namespace, kwargs, config, custom ? environment.macroSource(macroName) : 'builtin'])),
     startLine: line ?? 1,

@@ -17,7 +17,7 @@ export interface TestRunnerOptions {
   compiledFile: (node: CompiledNode) => string;
   /** `--store-failures`: keep every test's failing rows, whatever its config says. */
   storeFailures?: boolean;
-  /** Let tests on the same relation share one scan (see batch.ts). */
+  /** Let tests on the same relation share one scan where the adapter says it pays (see batch.ts); false: never. */
   batch?: boolean;
 }
 
@@ -38,6 +38,10 @@ export class TestRunner {
     this.columns = new ColumnCache(options.adapter);
   }
 
+  get manifest(): Manifest {
+    return this.options.manifest;
+  }
+
   /**
    * Groups the tests to run into units: batchable tests of the same relation share one (when
    * there are at least two of them), every other test is a unit of its own. Units keep the
@@ -47,10 +51,11 @@ export class TestRunner {
     const { manifest } = this.options;
     const units: TestUnit[] = [];
     const groups = new Map<string, TestUnit[]>();
+    const share = this.options.batch !== false && this.options.adapter.capabilities.sharedTestScans;
     for (const id of ids) {
       const test = manifest.nodes[id]!;
       const attached = test.test?.attachedNode;
-      if (this.options.batch !== false && attached && isBatchable(test, this.nodeOrSource(attached), !!this.options.storeFailures)) {
+      if (share && attached && isBatchable(test, this.nodeOrSource(attached), !!this.options.storeFailures)) {
         const chain = groups.get(attached) ?? [];
         let unit = chain.at(-1);
         if (!unit || unit.tests.length >= MAX_BATCH) {

@@ -10,7 +10,7 @@ import type { TemplateEnvironment } from '../template/environment.js';
 export class TemplateValues {
   private captured: unknown;
 
-  constructor(private readonly environment: TemplateEnvironment, private readonly context: TemplateContext) {
+  constructor(environment: TemplateEnvironment, private readonly context: TemplateContext) {
     environment.setGlobal('__smelt_capture', (value: unknown) => {
       this.captured = value;
       return '';

@@ -80,6 +80,9 @@ export function normaliseTestConfig(config: Record<string, unknown>, where: Erro
   if (config.fail_calc !== undefined && typeof config.fail_calc !== 'string') {
     throw new ConfigError(`fail_calc must be a SQL expression as text, like "count(*)"`, where);
   }
+  if (config.store_failures_as !== undefined && config.store_failures_as !== 'table' && config.store_failures_as !== 'ephemeral') {
+    throw new ConfigError(`store_failures_as: ${JSON.stringify(config.store_failures_as)} is not supported; failing rows are stored as a table`, where, 'Use store_failures: true (or store_failures_as: table).');
+  }
   out.fail_calc = config.fail_calc ?? 'count(*)';
   out.store_failures = config.store_failures === true || config.store_failures_as === 'table';
   return out;
