@@ -52,8 +52,11 @@ export function buildOptions(command: Command): Command {
     .option('--threads <n>', 'how many nodes to build at once')
     .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
     .option('-x, --fail-fast', 'stop at the first failure')
-    .option('--wait <seconds>', 'if another smelt command is writing to the target, wait this long for it', parseSeconds);
+    .option(...WAIT_OPTION);
 }
+
+/** `--wait SECONDS`, on every command that writes to the target. */
+export const WAIT_OPTION = ['--wait <seconds>', 'if another smelt command is writing to the target, wait this long for it', parseSeconds] as const;
 
 function parseSeconds(value: string): number {
   const n = Number(value);

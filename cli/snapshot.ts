@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { snapshotTask } from '../core/tasks/snapshot-task.js';
-import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
+import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, WAIT_OPTION, type CliState, type CommonFlags } from './common.js';
 
 export function registerSnapshot(program: Command, state: CliState): void {
   const command = program
@@ -10,6 +10,7 @@ export function registerSnapshot(program: Command, state: CliState): void {
   selectionOptions(projectOptions(command))
     .option('--threads <n>', 'how many snapshots to take at once')
     .option('-x, --fail-fast', 'stop at the first failure')
+    .option(...WAIT_OPTION)
     .action(async (flags: CommonFlags) => {
       await guard(state, flags, async (output) => {
         const session = sessionFor(flags, state, output);

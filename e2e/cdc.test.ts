@@ -273,7 +273,8 @@ describe.each((await dialects()).filter((d) => d === 'postgres'))('concurrent lo
     const project = fixture(dialect);
     land(project, 'snapshot.ndjson');
     land(project, 'stream-1.ndjson');
-    const results = await Promise.all([project.cli('ingest'), project.cli('ingest')]);
+    // The second waits for the first's target lock (--wait), then finds nothing new.
+    const results = await Promise.all([project.cli('ingest', '--wait', '60'), project.cli('ingest', '--wait', '60')]);
     for (const r of results) expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(results.map((r) => /(\d+) new/.exec(r.stdout)?.[1]).sort()).toEqual(['0', '8']);
     expect(await count(project, `${project.schemaFor('cdc')}.customers`)).toBe(8);

@@ -208,7 +208,7 @@ describe.each((await dialects()).filter((d) => d === 'postgres'))('concurrent sn
       'snapshots/orders.sql': snapshotFile('orders_snapshot', "unique_key='id', strategy='check', check_cols='all', hard_deletes='new_record'"),
     });
     const twice = async (...args: string[]) => {
-      const results = await Promise.all([project.cli('snapshot', ...args), project.cli('snapshot', ...args)]);
+      const results = await Promise.all([project.cli('snapshot', '--wait', '60', ...args), project.cli('snapshot', '--wait', '60', ...args)]);
       for (const r of results) expect(r.code, r.stdout + r.stderr).toBe(0);
     };
     const currentPerKey = async () =>

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Adapter } from '../adapters/adapter.js';
 import { SmeltError } from '../errors.js';
 import type { Session } from '../session.js';
+import type { Reporter } from './reporter.js';
 
 /** Two commands writing the same target at once. */
 export class LockError extends SmeltError {
@@ -122,4 +123,14 @@ function describe(owner: LockOwner): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** acquireTargetLock with the usual messages, for the commands that write. */
+export function lockTarget(session: Session, adapter: Adapter, command: string, reporter: Reporter, waitSeconds?: number): Promise<() => Promise<void>> {
+  return acquireTargetLock(session, adapter, {
+    command,
+    waitSeconds,
+    onWait: (holder) => reporter.info(`Waiting for ${holder} to finish...`),
+    onStale: (holder) => reporter.warn(`Took over a stale lock left by ${holder}`),
+  });
 }

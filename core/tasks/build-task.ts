@@ -13,6 +13,7 @@ import type { TestUnit } from '../testing/run-test.js';
 import { buildOne, ensureSchemas } from './build-nodes.js';
 import { runProjectHooks } from './run-hooks.js';
 import { saveState } from './run-task.js';
+import { lockTarget } from '../runner/target-lock.js';
 import { cdcSourcesOf, ingestSources } from './ingest-task.js';
 import { seedOne } from './seed-task.js';
 import { openAdapter, prepareTests, skippedUnit, testRunner, type TestOptions } from './test-task.js';
@@ -48,7 +49,10 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
     reporter.info('Nothing to do: nothing is selected.');
     summary = { command: 'build', results: [], elapsed: (performance.now() - started) / 1000, success: true };
   } else {
-    const adapter = await openAdapter(session, reporter, redact);
+    let release: (() => Promise<void>) | undefined;
+    const adapter = await openAdapter(session, reporter, redact, async (unopened) => {
+      release = await lockTarget(session, unopened, 'build', reporter, (options as { wait?: number }).wait);
+    });
     try {
       reporter.info(`Building ${describeCounts(reported)} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
       const tests = nodes.filter((n) => n.resourceType === 'test');
@@ -112,6 +116,7 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       saveState(session, readState(session.targetPath, session.target.name), ordered);
     } finally {
       await adapter.close();
+      await release?.();
     }
   }
   writeRunResults(session.targetPath, summary, { ...manifest.metadata }, redact);

@@ -1,5 +1,6 @@
 import type { Adapter } from '../adapters/adapter.js';
 import { createAdapter } from '../adapters/create-adapter.js';
+import { lockTarget } from '../runner/target-lock.js';
 import { withSqlLog } from '../adapters/sql-log.js';
 import { cdcSource, isCdcSource } from '../cdc/cdc-source.js';
 import { loadChanges, type LoadReport } from '../cdc/load-changes.js';
@@ -39,12 +40,14 @@ export async function ingestTask(session: Session, options: IngestOptions, repor
   } else {
     const raw = await createAdapter(session.target, session.root, session.threads);
     const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
+    const release = await lockTarget(session, adapter, 'ingest', reporter, (options as { wait?: number }).wait);
     try {
       await adapter.open();
       reporter.info(`Loading ${sources.length} CDC source${sources.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type})`);
       results = await ingestSources(session, adapter, sources, reporter, redact, options);
     } finally {
       await adapter.close();
+      await release();
     }
   }
   const summary: RunSummary = { command: 'ingest', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };

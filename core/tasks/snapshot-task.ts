@@ -1,4 +1,5 @@
 import { createAdapter } from '../adapters/create-adapter.js';
+import { lockTarget } from '../runner/target-lock.js';
 import { withSqlLog } from '../adapters/sql-log.js';
 import { selectNodesDetailed } from '../graph/selector.js';
 import { redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
@@ -33,6 +34,7 @@ export async function snapshotTask(session: Session, options: SnapshotOptions, r
   } else {
     const raw = await createAdapter(session.target, session.root, session.threads);
     const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
+    const release = await lockTarget(session, adapter, 'snapshot', reporter, (options as { wait?: number }).wait);
     try {
       await adapter.open();
       reporter.info(`Taking ${selected.length} snapshot${selected.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
@@ -40,6 +42,7 @@ export async function snapshotTask(session: Session, options: SnapshotOptions, r
       results = await buildNodes({ session, adapter, nodes: selected, reporter, fullRefresh: false, failFast: !!options.failFast, redact });
     } finally {
       await adapter.close();
+      await release();
     }
   }
   const summary: RunSummary = { command: 'snapshot', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };

@@ -63,9 +63,12 @@ export async function testTask(session: Session, options: TestOptions, reporter:
   return summary;
 }
 
-export async function openAdapter(session: Session, reporter: Reporter, redact: (text: string) => string): Promise<Adapter> {
+export async function openAdapter(session: Session, reporter: Reporter, redact: (text: string) => string, beforeOpen?: (adapter: Adapter) => Promise<void>): Promise<Adapter> {
   const raw = await createAdapter(session.target, session.root, session.threads);
   const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
+  // Commands that write take the target's lock first: a DuckDB file held by another process
+  // is then waited for (--wait) instead of failing to open.
+  await beforeOpen?.(adapter);
   await adapter.open();
   return adapter;
 }
