@@ -13,6 +13,7 @@ export const EXIT_ERROR = 2;
 
 export interface CommonFlags {
   projectDir?: string;
+  profilesDir?: string;
   target?: string;
   vars?: string;
   threads?: string;
@@ -34,7 +35,8 @@ export interface CliState {
 export function projectOptions(command: Command): Command {
   return command
     .option('--project-dir <dir>', 'folder that holds project.yml (default: this folder or a parent)')
-    .option('-t, --target <name>', 'target from project.yml to use')
+    .option('-t, --target <name>', 'target from project.yml (or a dbt project\'s profiles.yml) to use')
+    .option('--profiles-dir <dir>', 'a dbt project: folder that holds profiles.yml (default: the project folder, then ~/.dbt/)')
     .option('--vars <yaml>', "override project vars, as YAML or JSON: '{key: value}'")
     .option('--debug', 'print stack traces and the SQL sent')
     .option('-q, --quiet', 'print only errors and the summary')
@@ -80,6 +82,7 @@ export function sessionFor(flags: CommonFlags, state: CliState, output: Output):
     vars: flags.vars,
     threads: parseThreads(flags.threads),
     fullRefresh: flags.fullRefresh,
+    profilesDir: flags.profilesDir,
     env: state.io.env,
     log: (message) => output.info(message),
   });

@@ -3,6 +3,8 @@ import { withConnection } from '../core/adapters/adapter.js';
 import { createAdapter } from '../core/adapters/create-adapter.js';
 import { SmeltError, SmeltErrors } from '../core/errors.js';
 import { findProjectRoot, readProjectFile } from '../core/project/load-project.js';
+import { DBT_PROJECT_FILE } from '../core/project/dbt-project.js';
+import { resolveProfileTarget } from '../core/project/profiles.js';
 import { resolveTarget } from '../core/project/targets.js';
 import { redactor } from '../core/runner/artifacts.js';
 import { EXIT_ERROR, EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
@@ -19,12 +21,14 @@ export function registerDebug(program: Command, state: CliState): void {
       // Only project.yml and the target are needed to reach the database: a broken model must
       // not stop the connection check, so the models are compiled separately below.
       const root = findProjectRoot(flags.projectDir ?? state.io.cwd);
-      const { config, warnings } = readProjectFile(root);
+      const { config, warnings, file } = readProjectFile(root);
       warnings.forEach((w) => output.warn(w));
-      const target = resolveTarget(config, flags.target, state.io.env);
+      const profile = file === DBT_PROJECT_FILE ? resolveProfileTarget(root, config, flags.target, { profilesDir: flags.profilesDir, env: state.io.env }) : undefined;
+      profile?.warnings.forEach((w) => output.warn(w));
+      const target = profile?.target ?? resolveTarget(config, flags.target, state.io.env);
       const redact = redactor(target.secrets);
       output.line(`project:  ${config.name} (${root})`);
-      output.line(`target:   ${target.name}`);
+      output.line(`target:   ${target.name}${profile ? ` (${profile.file ? `profile '${profile.profileName}' in ${profile.file}` : 'no profiles.yml: embedded DuckDB'})` : ''}`);
       const shown = { ...target.config } as Record<string, unknown>;
       if ('password' in shown && shown.password) shown.password = '****';
       for (const [key, value] of Object.entries(shown)) output.line(`  ${key}: ${redact(String(value))}`);

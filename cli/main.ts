@@ -7,6 +7,7 @@ import { registerCompile } from './compile.js';
 import { registerDebug } from './debug.js';
 import { registerDocs } from './docs.js';
 import { registerIngest } from './ingest.js';
+import { registerCapture } from './capture.js';
 import { registerInit } from './init.js';
 import { processIo, type CliIo } from './io.js';
 import { registerLs } from './ls.js';
@@ -37,6 +38,7 @@ export function buildProgram(state: CliState): Command {
   registerBuild(program, state);
   registerSeed(program, state);
   registerIngest(program, state);
+  registerCapture(program, state);
   registerSnapshot(program, state);
   registerLs(program, state);
   registerShow(program, state);

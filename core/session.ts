@@ -5,6 +5,8 @@ import { Dialect } from './adapters/dialect.js';
 import { UsageError } from './errors.js';
 import { compileProject, type CompileResult } from './manifest/compile-project.js';
 import { findProjectRoot, loadProject, type Project } from './project/load-project.js';
+import { DBT_PROJECT_FILE } from './project/dbt-project.js';
+import { resolveProfileTarget } from './project/profiles.js';
 import { resolveTarget, type ResolvedTarget } from './project/targets.js';
 import type { RunContext, TargetInfo } from './template/context.js';
 import { SMELT_VERSION } from './version.js';
@@ -16,6 +18,8 @@ export interface SessionOptions {
   vars?: string | Record<string, unknown>;
   threads?: number;
   fullRefresh?: boolean;
+  /** A dbt project's profiles.yml folder (`--profiles-dir`). */
+  profilesDir?: string;
   env?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
 }
@@ -49,7 +53,10 @@ export function openSession(options: SessionOptions = {}): Session {
   const env = options.env ?? process.env;
   const root = findProjectRoot(options.projectDir ?? process.cwd());
   const project = loadProject(root);
-  const target = resolveTarget(project.config, options.target, env);
+  // A dbt project connects through profiles.yml, as dbt does.
+  const profile = project.file === DBT_PROJECT_FILE ? resolveProfileTarget(root, project.config, options.target, { profilesDir: options.profilesDir, env }) : undefined;
+  project.warnings.push(...(profile?.warnings ?? []));
+  const target = profile?.target ?? resolveTarget(project.config, options.target, env);
   const threads = options.threads ?? target.config.threads ?? 4;
   const vars = { ...flattenProjectVars(project.config.vars, project.name), ...parseVars(options.vars) };
   const dialect = new Dialect(target.config.type);
@@ -58,7 +65,7 @@ export function openSession(options: SessionOptions = {}): Session {
     type: target.config.type,
     schema: target.config.schema,
     threads,
-    profile_name: project.name,
+    profile_name: profile?.profileName ?? project.name,
     ...(target.config.type === 'postgres'
       ? { database: target.config.database, host: target.config.host, port: target.config.port, user: target.config.user }
       : { path: target.config.path }),

@@ -12,7 +12,7 @@ import { CHROME_ARGS, CHROMIUM } from './browser.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'smelt-docs-shot-'));
 try {
-  for (const entry of ['project.yml', 'models', 'seeds', 'macros', 'snapshots', 'tests']) {
+  for (const entry of ['project.yml', 'models', 'seeds', 'macros', 'snapshots', 'tests', 'cdc']) {
     if (existsSync(join(ROOT, entry))) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
   try {

@@ -106,8 +106,8 @@ export interface Adapter {
    */
   tryCommandLock?(name: string, owner: string): Promise<{ acquired: true; release(): Promise<void> } | { acquired: false; holder: string }>;
   /**
-   * Copies a CSV file into an existing, empty table through the database's bulk path (never
-   * row-by-row INSERTs). Runs on `connection`, inside its open transaction if there is one.
+   * Creates the table `load.relation` and fills it from a CSV file through the database's bulk
+   * path (never row-by-row INSERTs). Runs on `connection`, inside its open transaction if any.
    */
   bulkLoadCsv(connection: Connection, load: CsvBulkLoad): Promise<BulkLoadResult>;
   /** A short description for `smelt debug` (server version, file path). */
@@ -131,7 +131,7 @@ export interface AdapterOptions {
 
 /** A CSV file to copy into a table (seeds). Plain data: no driver type crosses this seam. */
 export interface CsvBulkLoad {
-  /** The table to fill; it has exactly `columns`, in file order. */
+  /** The table to create, with exactly `columns`, in file order; it must not exist yet. */
   relation: RelationName;
   /**
    * Absolute path of the file, for adapters that read it themselves (capabilities.bulkLoadReadsFile).

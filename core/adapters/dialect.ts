@@ -29,6 +29,11 @@ export class Dialect {
     return `create table ${this.relation(relation)} as (\n${stripTrailingSemicolon(sql)}\n)`;
   }
 
+  /** An empty table with these columns (name and SQL type), in order. */
+  createTable(relation: RelationName, columns: readonly { name: string; type: string }[]): string {
+    return `create table ${this.relation(relation)} (\n${columns.map((c) => `  ${this.quote(c.name)} ${c.type}`).join(',\n')}\n)`;
+  }
+
   createViewAs(relation: RelationName, sql: string): string {
     return `create view ${this.relation(relation)} as (\n${stripTrailingSemicolon(sql)}\n)`;
   }

@@ -236,7 +236,8 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
   return stats;
 }
 
-function batchRow(event: ChangeEvent, id: string, seq: number, file: string, line: number, source: CdcSource): Record<string, unknown> {
+/** One event as a row of a batch sent to the staging table (live capture sends the same rows, with no line). */
+export function batchRow(event: ChangeEvent, id: string, seq: number, file: string, line: number | null, source: CdcSource): Record<string, unknown> {
   const row: Record<string, unknown> = {
     [C.seq]: seq,
     [C.eventId]: id,

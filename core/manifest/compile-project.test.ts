@@ -123,9 +123,9 @@ describe('compileProject: templating', () => {
     ]);
   });
 
-  it('answers is_incremental() with false and renders run_started_at', () => {
+  it('answers is_incremental() with False (printed as Python does) and renders run_started_at', () => {
     const result = compile({ 'models/a.sql': "{{ is_incremental() }} {{ run_started_at }} {{ run_started_at.strftime('%Y-%m-%d') }}" });
-    expect(sqlOf(result, 'a')).toBe('false 2024-05-06 07:08:09.123+00:00 2024-05-06');
+    expect(sqlOf(result, 'a')).toBe('False 2024-05-06 07:08:09.123+00:00 2024-05-06');
   });
 
   it('calls macros from any model, macros calling macros, return() and {% do %}', () => {

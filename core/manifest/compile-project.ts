@@ -87,7 +87,9 @@ export function compileProject(options: CompileOptions): CompileResult {
   environment.loadMacros(project.macros, errors);
   const context = new TemplateContext(environment, run);
 
-  const sources = collectSources(project, run, errors);
+  // dbt renders Jinja in a source's schema, database and identifier: `schema: "{{ target.schema }}"`.
+  const renderName = (text: string, path: string): string => (text.includes('{{') || text.includes('{%') ? context.renderText({ path, text }).trim() : text);
+  const sources = collectSources(project, run, errors, renderName);
   const candidates = collectCandidates(project, errors);
   attachProperties(project, candidates, errors);
 
@@ -320,7 +322,7 @@ function attachProperties(project: Project, candidates: Map<string, Candidate>, 
   }
 }
 
-function collectSources(project: Project, run: RunContext, errors: ErrorCollector): Record<string, SourceNode> {
+function collectSources(project: Project, run: RunContext, errors: ErrorCollector, renderName: (text: string, path: string) => string = (text) => text): Record<string, SourceNode> {
   const sources: Record<string, SourceNode> = {};
   for (const { yaml, value } of project.properties) {
     (value.sources ?? []).forEach((source: SourceProperties, sourceIndex) => {
@@ -346,9 +348,9 @@ function collectSources(project: Project, run: RunContext, errors: ErrorCollecto
           columns: toColumns(table.columns),
           meta: { ...source.meta, ...table.meta },
           relation: {
-            ...(source.database ? { database: source.database } : {}),
-            schema: source.schema ?? source.name,
-            identifier: table.identifier ?? table.name,
+            ...(source.database ? { database: renderName(source.database, yaml.path) } : {}),
+            schema: renderName(source.schema ?? source.name, yaml.path),
+            identifier: renderName(table.identifier ?? table.name, yaml.path),
           },
           ...(source.loader ? { loader: source.loader } : {}),
           ...(table.loaded_at_field ?? source.loaded_at_field ? { loadedAtField: table.loaded_at_field ?? source.loaded_at_field } : {}),

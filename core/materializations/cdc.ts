@@ -41,13 +41,16 @@ export class CdcMaterialization implements Materialization {
       return connection.execute(sql);
     };
     if (!(await adapter.getRelation(connection, source.relation))) {
-      throw new SmeltError(`The change log of ${source.name} (${log}) does not exist yet`, { file: node.path, node: node.uniqueId }, `Load it first: smelt ingest -s source:${source.name}`);
+      throw new SmeltError(`The change log of ${source.name} (${log}) does not exist yet`, { file: node.path, node: node.uniqueId }, `Load it first: smelt ${source.config.path.length > 0 ? 'ingest' : 'capture --once'} -s source:${source.name}`);
     }
     const columns = await outputColumns(node, source, connection, dialect.relation(loadsRelation(source)));
     const meta = this.name === 'cdc_current' ? CURRENT_META : HISTORY_META;
     const input: DeriveInput = { dialect, json, changes: context.sql, key: source.config.primary_key, columns };
     const derive = (since?: number) => (this.name === 'cdc_current' ? currentStateSql : historySql)({ ...input, ...(since === undefined ? {} : { since }) });
     const watermarks: RelationName = { ...node.relation, identifier: WATERMARKS_TABLE };
+    // The watermark is a position in one change log: a model switched to another (files to a
+    // live capture) finds none and is rebuilt, instead of taking the old position for the new.
+    const watermarkKey = `${node.relation.identifier} <- ${log}`;
     await ensureWatermarks(context, watermarks, execute);
 
     return lockedTransaction(adapter, connection, `cdc model ${dialect.relation(node.relation)}`, async () => {
@@ -55,7 +58,7 @@ export class CdcMaterialization implements Materialization {
       const [top] = await connection.query<{ seq: number | bigint | null }>(`select max(${dialect.quote(C.seq)}) as seq from ${log}`);
       const last = Number(top?.seq ?? 0);
       const [mark] = existing
-        ? await connection.query<{ last_seq: number | bigint }>(`select last_seq from ${dialect.relation(watermarks)} where model = $1`, [node.relation.identifier])
+        ? await connection.query<{ last_seq: number | bigint }>(`select last_seq from ${dialect.relation(watermarks)} where model = $1`, [watermarkKey])
         : [];
       const watermark = mark === undefined ? undefined : Number(mark.last_seq);
 
@@ -95,8 +98,8 @@ export class CdcMaterialization implements Materialization {
         await execute(dialect.drop(staging, 'table'));
         message = `${this.name} (incremental)`;
       }
-      await connection.query(`delete from ${dialect.relation(watermarks)} where model = $1`, [node.relation.identifier]);
-      await connection.query(`insert into ${dialect.relation(watermarks)} (model, last_seq, updated_at) values ($1, $2, ${timestampLiteral(new Date())})`, [node.relation.identifier, last]);
+      await connection.query(`delete from ${dialect.relation(watermarks)} where model = $1 or starts_with(model, $2)`, [node.relation.identifier, `${node.relation.identifier} <- `]);
+      await connection.query(`insert into ${dialect.relation(watermarks)} (model, last_seq, updated_at) values ($1, $2, ${timestampLiteral(new Date())})`, [watermarkKey, last]);
       return { rowsAffected, message, statements, warnings };
     });
   }

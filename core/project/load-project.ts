@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, ErrorCollector, type SmeltError } from '../errors.js';
+import { DBT_PROJECT_FILE, readDbtProject } from './dbt-project.js';
 import { discoverFiles } from './discover.js';
 import { projectSchema, propertiesFileSchema, type ProjectFile, type PropertiesFile } from './schemas.js';
 import { YamlFile } from './yaml-file.js';
@@ -22,6 +23,8 @@ export interface PropertiesSource {
 export interface Project {
   root: string;
   config: ProjectFile;
+  /** project.yml, or dbt_project.yml for a dbt project (whose connection comes from profiles.yml). */
+  file?: string;
   name: string;
   models: ProjectSourceFile[];
   macros: ProjectSourceFile[];
@@ -34,41 +37,49 @@ export interface Project {
   warnings: SmeltError[];
 }
 
-/** Walks up from `start` to the folder holding project.yml. */
+/** The project file in `dir`: project.yml, else dbt's dbt_project.yml, else undefined. */
+export function projectFileIn(dir: string): typeof PROJECT_FILE | typeof DBT_PROJECT_FILE | undefined {
+  if (existsSync(join(dir, PROJECT_FILE))) return PROJECT_FILE;
+  if (existsSync(join(dir, DBT_PROJECT_FILE))) return DBT_PROJECT_FILE;
+  return undefined;
+}
+
+/** Walks up from `start` to the folder holding project.yml (or a dbt project's dbt_project.yml). */
 export function findProjectRoot(start: string): string {
   let dir = resolve(start);
   for (;;) {
-    if (existsSync(join(dir, PROJECT_FILE))) return dir;
+    if (projectFileIn(dir)) return dir;
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new ConfigError(`No ${PROJECT_FILE} found in ${resolve(start)} or any parent folder`, {}, 'Run smelt inside a project, pass --project-dir, or create one with `smelt init NAME`.');
+      throw new ConfigError(`No ${PROJECT_FILE} found (nor a dbt project's ${DBT_PROJECT_FILE}) in ${resolve(start)} or any parent folder`, {}, 'Run smelt inside a project, pass --project-dir, or create one with `smelt init NAME`.');
     }
     dir = parent;
   }
 }
 
-export function readProjectFile(root: string): { config: ProjectFile; yaml: YamlFile; warnings: SmeltError[] } {
-  const path = join(root, PROJECT_FILE);
+export function readProjectFile(root: string): { config: ProjectFile; yaml: YamlFile; warnings: SmeltError[]; file: string } {
+  const file = projectFileIn(root) ?? PROJECT_FILE;
+  const path = join(root, file);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new ConfigError(`Cannot read ${PROJECT_FILE}`, { file: PROJECT_FILE }, 'Check that the file exists and is readable.');
+    throw new ConfigError(`Cannot read ${file}`, { file }, 'Check that the file exists and is readable.');
   }
-  const yaml = YamlFile.parse(PROJECT_FILE, text);
+  const yaml = YamlFile.parse(file, text);
   if (yaml.value === null || typeof yaml.value !== 'object' || Array.isArray(yaml.value)) {
-    throw new ConfigError(`${PROJECT_FILE} must be a mapping of keys to values`, { file: PROJECT_FILE, line: 1 }, 'Start with `name: my_project`.');
+    throw new ConfigError(`${file} must be a mapping of keys to values`, { file, line: 1 }, 'Start with `name: my_project`.');
   }
-  const result = yaml.validate(projectSchema);
+  const result = file === DBT_PROJECT_FILE ? readDbtProject(yaml) : yaml.validate(projectSchema);
   const errors = new ErrorCollector();
   result.errors.forEach((e) => errors.add(e));
   errors.throwIfAny();
-  return { config: result.value!, yaml, warnings: result.warnings };
+  return { config: result.value!, yaml, warnings: result.warnings, file };
 }
 
 /** Reads project.yml, discovers every file and parses every YAML property file. Collects all problems. */
 export function loadProject(root: string): Project {
-  const { config, warnings } = readProjectFile(root);
+  const { config, warnings, file } = readProjectFile(root);
   const collector = new ErrorCollector();
   warnings.forEach((w) => collector.warn(w));
   const read = (paths: string[]): ProjectSourceFile[] => paths.map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
@@ -93,6 +104,7 @@ export function loadProject(root: string): Project {
   const project: Project = {
     root,
     config,
+    file,
     name: config.name,
     models: read(discoverFiles(root, modelPaths, ['.sql'])),
     macros: read(discoverFiles(root, config['macro-paths'], ['.sql'])),

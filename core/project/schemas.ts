@@ -119,16 +119,45 @@ export const modelPropertiesSchema = z.strictObject({
 export const seedPropertiesSchema = modelPropertiesSchema;
 export const snapshotPropertiesSchema = modelPropertiesSchema.extend({ relation: z.string().optional() });
 
-/** smelt: a source table loaded from change-event files by `smelt ingest` (core/cdc/README.md). */
+/**
+ * smelt: live change capture from a PostgreSQL logical replication slot by `smelt capture`
+ * (core/capture/README.md). String values may use `{{ env_var('X', 'default') }}`.
+ */
+export const cdcCaptureSchema = z.strictObject({
+  /** The operational database; unset values fall back to PGHOST, PGPORT, ... as targets do. */
+  connection: z.strictObject({
+    host: z.string().optional(),
+    port: portValue.optional(),
+    user: z.string().optional(),
+    password: z.string().optional(),
+    database: z.string().optional(),
+    sslmode: z.string().optional(),
+    connect_timeout: z.number().int().positive().optional(),
+  }).default({}),
+  /** The logical replication slot (pgoutput); sources naming the same slot are captured together. */
+  slot: z.string().regex(/^([a-z0-9_]{1,63}|.*\{\{.*)$/, 'must be lower-case letters, digits and underscores (at most 63), as PostgreSQL names slots'),
+  /** The publication the slot reads through (default: the slot's name). */
+  publication: z.string().optional(),
+  /** Create the publication and the slot when they are missing (and drop them with --drop-slot). */
+  create_slot: z.boolean().default(false),
+  /** `initial` (default): the tables' rows as of the slot's start, as op r events; `never`: changes only. */
+  snapshot: z.enum(['initial', 'never']).default('initial'),
+});
+
+/** smelt: a source table loaded from change-event files by `smelt ingest` (core/cdc/README.md), or captured live. */
 export const cdcSourceSchema = z.strictObject({
   /** Files, folders or globs (`*`, `**`, `?`), relative to the project root. */
-  path: stringList,
+  path: stringList.default([]),
   format: z.enum(['debezium']).default('debezium'),
   primary_key: stringList,
-  /** Only events from this source table (`table` or `schema.table`), when a file holds several. */
+  /** Only events from this source table (`table` or `schema.table`), when a file holds several; with capture: the table captured. */
   table: z.string().optional(),
   /** `fail` (default): a malformed event fails the load, which changes nothing; `quarantine`: it goes to `<table>__rejects`. */
   on_error: z.enum(['fail', 'quarantine']).default('fail'),
+  /** Read the changes live from PostgreSQL instead of (or as well as) files. */
+  capture: cdcCaptureSchema.optional(),
+}).superRefine((cdc, context) => {
+  if (cdc.path.length === 0 && !cdc.capture) context.addIssue({ code: 'custom', message: 'a cdc: block needs path: (change-event files) or capture: (a PostgreSQL replication slot)' });
 });
 
 export const sourceTableSchema = z.strictObject({
@@ -196,3 +225,4 @@ export type SourceProperties = z.output<typeof sourcePropertiesSchema>;
 export type ColumnProperties = z.output<typeof columnSchema>;
 export type TestEntry = z.output<typeof testEntrySchema>;
 export type CdcSourceProperties = z.output<typeof cdcSourceSchema>;
+export type CdcCaptureProperties = z.output<typeof cdcCaptureSchema>;

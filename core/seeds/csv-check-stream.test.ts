@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvCheckStream, type CsvCheckOptions } from './csv-check-stream.js';
 import { FileDigest } from './file-digest.js';
 import { SeedError, SeedValueMismatch } from './seed-error.js';
-import { byteMatcher, INFER_PATTERN } from './seed-types.js';
+import { ColumnInference, kindMatcher } from './seed-types.js';
 
 /** Runs text through the checker in chunks of `chunk` bytes; returns the bytes passed on and the row count. */
 async function check(text: string | Buffer, options: Partial<CsvCheckOptions> = {}, chunk = 1 << 20): Promise<{ out: string; rows: number }> {
@@ -42,9 +42,9 @@ describe('CsvCheckStream', () => {
 
   it('gives the same result whatever the chunk boundaries', async () => {
     const text = '\uFEFFa,b\r\n\r\n1,"q""uo\r\nte"\r\n-2,plain\r\n\r\n,"",\r\n'.replace(',"",\r\n', ',""\r\n');
-    const whole = await check(text, { checks: [{ match: byteMatcher(INFER_PATTERN.integer!), expected: 'integer' }, undefined] });
+    const whole = await check(text, { checks: [{ match: kindMatcher('integer')!, expected: 'integer' }, undefined] });
     for (let size = 1; size < 12; size++) {
-      expect(await check(text, { checks: [{ match: byteMatcher(INFER_PATTERN.integer!), expected: 'integer' }, undefined] }, size)).toEqual(whole);
+      expect(await check(text, { checks: [{ match: kindMatcher('integer')!, expected: 'integer' }, undefined] }, size)).toEqual(whole);
     }
     expect(whole.rows).toBe(3);
   });
@@ -71,8 +71,8 @@ describe('CsvCheckStream', () => {
     const few = await error('a,b\n1,x\n\n2\n3,z\n');
     expect(few.message).toBe("Row has 1 value but the header has 2 columns (no value for column 'b')");
     expect(few.where).toBe('seeds/x.csv:4');
-    const many = await error('a,b\n1,x,y\n');
-    expect(many.message).toContain("a value after the last column 'b'");
+    const many = await error('a,b\n1,x,y,z\n');
+    expect(many.message).toBe("Row has 4 values but the header has 2 columns (a value after the last column 'b')");
     expect(many.where).toBe('seeds/x.csv:2');
   });
 
@@ -86,16 +86,30 @@ describe('CsvCheckStream', () => {
   });
 
   it('checks typed values, quoted or not, across chunks', async () => {
-    const checks = [{ match: byteMatcher(INFER_PATTERN.integer!), expected: 'integer' }, undefined];
+    const checks = [{ match: kindMatcher('integer')!, expected: 'integer' }, undefined];
     expect((await check('a,b\n1,x\n"22",y\n,z\n', { checks }, 2)).rows).toBe(3);
     for (const size of [1, 2, 1 << 20]) {
       const e = await error('a,b\n1,x\n\n"12345x",y\n', { checks }, size);
       expect(e).toBeInstanceOf(SeedValueMismatch);
-      expect(e.message).toBe("Value '12345x' in column 'a' is not a valid integer");
+      expect(e.message).toBe("Value '12345x' in column 'a' does not fit the type inferred from the first rows (integer)");
+      expect((e as SeedValueMismatch).inferred).toBe(true);
       expect(e.where).toBe('seeds/x.csv:4');
     }
+    const configured = await error('a,b\n1,x\n2147483648,y\n', { checks: [{ match: kindMatcher('integer', true)!, expected: 'integer', configuredIn: 'seeds/schema.yml' }, undefined] });
+    expect(configured.message).toBe("Value '2147483648' in column 'a' is not a valid integer (column_types sets a: integer)");
+    expect(configured.hint).toContain('seeds/schema.yml');
     // The header is never checked; the last value (no final newline) is.
-    expect((await error('a,b\n1,2\n3,4', { checks: [undefined, { match: byteMatcher(INFER_PATTERN.boolean!), expected: 'boolean' }] })).where).toBe('seeds/x.csv:2');
+    expect((await error('a,b\n1,2\n3,4', { checks: [undefined, { match: kindMatcher('boolean')!, expected: 'boolean' }] })).where).toBe('seeds/x.csv:2');
+  });
+
+  it('widens an inferred type instead of failing when asked to', async () => {
+    const text = 'a,b\n1,x\n3000000000,y\n2.5,z\n7,w\n';
+    for (const size of [1, 5, 1 << 20]) {
+      const inference = new ColumnInference();
+      inference.kind = 'integer';
+      expect((await check(text, { checks: [{ match: kindMatcher('integer')!, expected: 'integer', widen: inference }, undefined] }, size)).rows).toBe(4);
+      expect(inference.result).toBe('double');
+    }
   });
 
   it('stops at invalid UTF-8 when it keeps a digest, and hashes every byte', async () => {

@@ -1,13 +1,17 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { SeedError, SeedValueMismatch } from './seed-error.js';
+import { SeedError, SeedNotUtf8, SeedValueMismatch } from './seed-error.js';
 import type { FileDigest } from './file-digest.js';
-import type { ByteMatcher } from './seed-types.js';
+import { SQL_TYPE, kindMatcher, type ByteMatcher, type ColumnInference } from './seed-types.js';
 
 export interface CsvCheck {
-  /** Whether a non-empty value (its raw bytes, without quotes) is valid for the column. */
+  /** Whether a non-empty value (its raw bytes, without quotes) fits the column. */
   match: ByteMatcher;
-  /** What the column holds, for messages ("integer"). */
+  /** The column's SQL type, for messages. */
   expected: string;
+  /** For a type set in column_types: the file that sets it (a value that does not fit is an error). */
+  configuredIn?: string;
+  /** For an inferred type, when scanning for types: a value that does not fit widens it instead. */
+  widen?: ColumnInference;
 }
 
 export interface CsvCheckOptions {
@@ -42,20 +46,23 @@ const CR_SEEN = 4;
 
 /**
  * Checks, at several hundred MB/s, the bytes a database is about to parse: RFC 4180 quoting,
- * one value per column on every row, and (optionally) each value of a typed column against its
- * pattern. It is a scanner, not a parser: it finds field boundaries and never builds records.
- * csv-parse stays the one parser that produces values (sampling, diagnosis); this exists because
- * running csv-parse over every row would cost several times what the database's own loader does.
+ * one value per column on every row, UTF-8, and each value of a typed column against its type
+ * (byte matchers; with `widen`, a value that does not fit widens the type instead). It is a
+ * scanner, not a parser: it finds field boundaries and never builds records. csv-parse stays the
+ * parser that produces values (the sample, diagnosis); this exists because running csv-parse
+ * over every row would cost several times what the database's own loader does.
  *
- * It throws on the first problem: a SeedError for broken structure, a SeedValueMismatch for a
- * value outside its column's pattern. The loader then lets csv-parse re-read the file to decide
- * what to tell the user. Blank lines are skipped (and dropped from the output), as csv-parse and
- * DuckDB skip them; the output ends lines with LF only, so mixed line endings load everywhere.
+ * It throws on the first problem, located and worded as csv-parse's errors are: a SeedError for
+ * broken structure, a SeedValueMismatch for a value outside its column's type, a SeedNotUtf8
+ * (csv-parse then finds the line). Blank lines are skipped (and dropped from the output), as
+ * csv-parse and DuckDB skip them; the output ends lines with LF only, so mixed line endings load
+ * everywhere.
  */
 export class CsvCheckStream extends Transform {
   private readonly delimiter: number;
   private readonly expectedFields: number;
-  private readonly checks: ReadonlyArray<CsvCheck | undefined>;
+  /** Per column; a widened column's check is replaced as the scan goes. */
+  private readonly checks: (CsvCheck | undefined)[];
   private state = FIELD_START;
   private line = 1;
   private recordLine = 1;
@@ -68,17 +75,13 @@ export class CsvCheckStream extends Transform {
   /** The first bytes until there are enough to tell a byte-order mark; undefined after. */
   private head: Buffer | undefined = Buffer.alloc(0);
   /** Records seen, header included. */
-  records = 0;
-
-  /** 1 for the bytes that end or break an unquoted value: the delimiter, LF, CR and the quote. */
-  private readonly special = new Uint8Array(256);
+  private records = 0;
 
   constructor(private readonly options: CsvCheckOptions) {
     super();
     this.delimiter = options.delimiter.charCodeAt(0);
-    for (const b of [this.delimiter, LF, CR, QUOTE]) this.special[b] = 1;
     this.expectedFields = options.columns.length;
-    this.checks = options.checks ?? [];
+    this.checks = [...(options.checks ?? [])];
   }
 
   /** Data records seen (the header not counted). */
@@ -91,7 +94,7 @@ export class CsvCheckStream extends Transform {
       const digest = this.options.digest;
       if (digest) {
         digest.update(chunk);
-        if (!digest.utf8SoFar) throw new SeedError('The file is not valid UTF-8', { file: this.options.file }, 'Save the file as UTF-8.');
+        if (!digest.utf8SoFar) throw new SeedNotUtf8(this.options.file);
       }
       let start = 0;
       if (this.head !== undefined) {
@@ -163,11 +166,16 @@ export class CsvCheckStream extends Transform {
     let recordStart = state === FIELD_START && fieldIndex === 0 && !recordHasBytes ? from : -1;
     // What ends at byte i: a field (delimiter), a field and its record (LF), a field before a CR.
     let ends: number;
-    const special = this.special;
+    const highest = Math.max(delimiter, QUOTE);
     for (let i = from; i < n; i++) {
       // Most bytes are plain text inside a value: skip them in a tight loop.
       if (state === UNQUOTED) {
-        while (i < n && special[chunk[i]!] === 0) i++;
+        // One comparison for most bytes: every special byte is <= highest.
+        while (i < n) {
+          const c = chunk[i]!;
+          if (c <= highest && (c === delimiter || c === LF || c === CR || c === QUOTE)) break;
+          i++;
+        }
         if (i === n) break;
       } else if (state === QUOTED) {
         while (i < n && chunk[i] !== QUOTE && chunk[i] !== LF) i++;
@@ -250,8 +258,7 @@ export class CsvCheckStream extends Transform {
       }
 
       if (ends !== 4) {
-        // The field that ends here.
-        if (fieldIndex >= expected) this.fail(`Row has more than ${expected} values but the header has ${expected} columns (a value after the last column '${this.options.columns[expected - 1]}')`, recordLine);
+        // The field that ends here (one past the last column is reported with the record's count).
         const check = checks[fieldIndex];
         if (check !== undefined && !inHeader) this.checkField(check, chunk, fieldStart, i, quoted, fieldIndex, recordLine);
         fieldIndex++;
@@ -268,7 +275,7 @@ export class CsvCheckStream extends Transform {
         }
       }
       // The record that ends here.
-      if (fieldIndex < expected) this.tooFew(fieldIndex, recordLine);
+      if (fieldIndex !== expected) this.wrongCount(fieldIndex, recordLine);
       records++;
       inHeader = false;
       fieldIndex = 0;
@@ -307,14 +314,23 @@ export class CsvCheckStream extends Transform {
     // A quoted value's raw bytes end with the closing quote; doubled quotes stay doubled and so
     // never match a typed pattern, which is right: the value holds a quote.
     if (quoted) stop--;
-    if (stop > start && !check.match(bytes, start, stop)) {
-      const value = Buffer.from(bytes.buffer, bytes.byteOffset + start, stop - start).toString('utf8');
-      throw new SeedValueMismatch(this.options.file, line, this.options.columns[index]!, value, check.expected);
+    if (stop <= start || check.match(bytes, start, stop)) return;
+    const value = Buffer.from(bytes.buffer, bytes.byteOffset + start, stop - start).toString('utf8');
+    if (check.widen) {
+      check.widen.observe(value);
+      const kind = check.widen.result;
+      const match = kindMatcher(kind);
+      this.checks[index] = match ? { ...check, match, expected: SQL_TYPE[kind] } : undefined;
+      return;
     }
+    throw new SeedValueMismatch(this.options.file, line, this.options.columns[index]!, value, check.expected, check.configuredIn);
   }
 
-  private tooFew(got: number, line: number): never {
-    return this.fail(`Row has ${got} value${got === 1 ? '' : 's'} but the header has ${this.expectedFields} columns (no value for column '${this.options.columns[got]}')`, line);
+  /** Worded as csv-parse's errors are (csv-records.ts), whichever finds the row. */
+  private wrongCount(got: number, line: number): never {
+    const expected = this.expectedFields;
+    const detail = got < expected ? `no value for column '${this.options.columns[got]}'` : `a value after the last column '${this.options.columns[expected - 1]}'`;
+    return this.fail(`Row has ${got} value${got === 1 ? '' : 's'} but the header has ${expected} columns (${detail})`, line);
   }
 
   private finish(): void {
@@ -325,13 +341,12 @@ export class CsvCheckStream extends Transform {
     if (this.fieldIndex === 0 && !this.recordHasBytes) return;
     if (state !== CR_SEEN) {
       // The last field, at the end of the data (its bytes were kept in fieldParts if checked).
-      if (this.fieldIndex >= this.expectedFields) this.fail(`Row has more than ${this.expectedFields} values but the header has ${this.expectedFields} columns`, this.recordLine);
       const check = this.checks[this.fieldIndex];
       const inHeader = this.options.header && this.records === 0;
       if (check !== undefined && !inHeader) this.checkField(check, Buffer.alloc(0), 0, 0, this.fieldQuoted, this.fieldIndex, this.recordLine);
       this.fieldIndex++;
     }
-    if (this.fieldIndex < this.expectedFields) this.tooFew(this.fieldIndex, this.recordLine);
+    if (this.fieldIndex !== this.expectedFields) this.wrongCount(this.fieldIndex, this.recordLine);
     this.records++;
   }
 

@@ -39,7 +39,7 @@ const kinds = (shape: { columns: { name: string; kind?: string }[] }) => Object.
 describe('inspectCsv', () => {
   it('infers a type per column from the sample; empty values are NULL', async () => {
     const shape = await inspectCsv(options('ID,Amount,Flag,Day,At,Note,Empty\n1,1.5,true,2024-01-01,2024-01-01 10:00,x,\n2,,FALSE,,2024-01-02,"a ""b"", c",\n'));
-    expect(kinds(shape)).toEqual({ id: 'integer', amount: 'double', flag: 'boolean', day: 'date', at: 'timestamp', note: 'text', empty: 'text' });
+    expect(kinds(shape)).toEqual({ id: 'integer', amount: 'double', flag: 'boolean', day: 'date', at: 'timestamp', note: 'text', empty: undefined });
     expect(shape).toMatchObject({ rows: 2, complete: true, skipLines: 0 });
   });
 
@@ -109,5 +109,12 @@ describe('inspectCsv', () => {
     const late = Buffer.concat([Buffer.from('a,b\n1,ok\n2,ok\n3,'), Buffer.from([0xc3]), Buffer.from('\n')]);
     await expect(inspectCsv(options(late, {}, 1))).resolves.toBeDefined();
     expect((await failure(diagnoseCsv(options(late)))).where).toBe('seeds/x.csv:4');
+  });
+});
+
+describe('a seed file that is gone', () => {
+  it('is a SeedError, not a crash', async () => {
+    const e = await failure(inspectCsv({ path: join(dir, 'missing.csv'), file: 'seeds/missing.csv', config: { delimiter: ',', header: true, quoteColumns: false, columnTypes: {} }, configFile: 'project.yml' }));
+    expect(e.message).toBe('The seed file seeds/missing.csv does not exist');
   });
 });

@@ -3,18 +3,21 @@ import { didYouMean } from '../util/suggest.js';
 import { readCsvRecords } from './csv-records.js';
 import { hashFile } from './file-digest.js';
 import type { SeedCsvConfig } from './seed-config.js';
-import { SeedError, preview } from './seed-error.js';
+import { SeedError, SeedNotUtf8, preview } from './seed-error.js';
 import { ColumnInference, fits, type ColumnTypeOverride, type SeedKind } from './seed-types.js';
 
 /** Rows read with csv-parse before loading; the rest is checked while it loads. */
-export const SAMPLE_ROWS = 10_000;
+export const SAMPLE_ROWS = 5_000;
 
 export interface SeedColumn {
   /** The column's name in the table. */
   name: string;
   /** From `column_types`. */
   override?: ColumnTypeOverride;
-  /** Inferred from the rows read so far, or the override's kind; undefined for a type smelt does not know. */
+  /**
+   * Inferred from the rows read so far, or the override's kind. Undefined for a type smelt does
+   * not know, and for an inferred column with no values yet (text, if none ever come).
+   */
   kind?: SeedKind;
 }
 
@@ -48,7 +51,8 @@ export async function inspectCsv(options: InspectOptions): Promise<CsvShape> {
     return await readShape(options, { limit: options.sampleRows ?? SAMPLE_ROWS, checkUtf8: false });
   } catch (error) {
     // An invalid byte may come before the problem the sample found: report the first in the file.
-    if (!(await hashFile(options.path)).validUtf8) await readShape(options, { checkUtf8: true });
+    const digest = await hashFile(options.path).catch(() => undefined);
+    if (digest && !digest.validUtf8) await readShape(options, { checkUtf8: true });
     throw error;
   }
 }
@@ -60,7 +64,7 @@ export async function inspectCsv(options: InspectOptions): Promise<CsvShape> {
 export async function diagnoseCsv(options: InspectOptions): Promise<CsvShape> {
   const { validUtf8 } = await hashFile(options.path);
   const shape = await readShape(options, { checkUtf8: !validUtf8 });
-  if (!validUtf8) throw new SeedError('The file is not valid UTF-8', { file: options.file }, 'Save the file as UTF-8.');
+  if (!validUtf8) throw new SeedNotUtf8(options.file);
   return shape;
 }
 
@@ -104,7 +108,11 @@ async function readShape(options: InspectOptions, mode: { limit?: number; checkU
   if (!columns) {
     throw new SeedError(config.header ? 'The file is empty: a seed needs a header row naming its columns' : 'The file is empty', { file, line: 1 }, 'Add a header row (and data rows) or delete the file.');
   }
-  const resolved = columns.map((column, i) => (column.override ? column : { ...column, kind: inference[i]!.result }));
+  // An inferred column with no value among the rows read keeps kind undefined (text, unless later rows say otherwise).
+  const resolved = columns.map((column, i) => {
+    const kind = inference[i]!.kind;
+    return column.override || kind === undefined ? column : { ...column, kind };
+  });
   return { columns: resolved, skipLines, rows, complete };
 }
 

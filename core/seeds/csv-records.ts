@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { parse, CsvError } from 'csv-parse';
 import { SeedError, preview } from './seed-error.js';
 
@@ -14,8 +15,6 @@ export interface CsvReadOptions {
   /** Relative path for messages. */
   file: string;
   delimiter: string;
-  /** Stop after this many records (the header counts). */
-  limit?: number;
   /** Column names for messages, once known (the header is the first record). */
   names?: () => readonly string[] | undefined;
 }
@@ -27,9 +26,12 @@ export interface CsvReadOptions {
  */
 export async function* readCsvRecords(options: CsvReadOptions): AsyncGenerator<CsvRecord> {
   const input = createReadStream(options.path, { highWaterMark: 1 << 16 });
-  const parser = input.pipe(
+  // pipeline, not pipe: a read error (the file is gone) must reach the loop below.
+  const parser = pipeline(
+    input,
     // Both line endings, even mixed, as the byte checker and the databases read them.
-    parse({ delimiter: options.delimiter, quote: '"', escape: '"', record_delimiter: ['\r\n', '\n'], bom: true, skip_empty_lines: true, info: true, ...(options.limit ? { to: options.limit } : {}) }),
+    parse({ delimiter: options.delimiter, quote: '"', escape: '"', record_delimiter: ['\r\n', '\n'], bom: true, skip_empty_lines: true, info: true }),
+    () => undefined,
   );
   let endLine = 0;
   let emptyLines = 0;

@@ -12,12 +12,29 @@ export class SeedError extends SmeltError {
 }
 
 /**
- * A value the byte checker rejected while the database was loading. Not shown to users as is:
- * the loader re-reads the file to tell a wider inferred type from a real error.
+ * A value the byte checker found outside its column's type. For a type from column_types
+ * (`configuredIn` set) it is the user's error; for an inferred type it only means the column
+ * needs a wider type than the sample showed, and the loader widens it.
  */
 export class SeedValueMismatch extends SeedError {
-  constructor(file: string, line: number, readonly column: string, readonly value: string, readonly expected: string) {
-    super(`Value '${preview(value)}' in column '${column}' is not a valid ${expected}`, { file, line });
+  readonly inferred: boolean;
+
+  constructor(file: string, line: number, readonly column: string, readonly value: string, readonly expected: string, configuredIn?: string) {
+    super(
+      configuredIn
+        ? `Value '${preview(value)}' in column '${column}' is not a valid ${expected} (column_types sets ${column}: ${expected})`
+        : `Value '${preview(value)}' in column '${column}' does not fit the type inferred from the first rows (${expected})`,
+      { file, line },
+      configuredIn ? `Fix the value, or change column_types for '${column}' in ${configuredIn} (text accepts any value).` : undefined,
+    );
+    this.inferred = !configuredIn;
+  }
+}
+
+/** Bytes that are not UTF-8, found by a check that cannot say where: csv-parse then locates them. */
+export class SeedNotUtf8 extends SeedError {
+  constructor(file: string) {
+    super('The file is not valid UTF-8', { file }, 'Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8").');
   }
 }
 

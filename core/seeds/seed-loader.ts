@@ -13,9 +13,8 @@ import { FileDigest, hashFile } from './file-digest.js';
 import { diagnoseCsv, inspectCsv, type CsvShape, type InspectOptions, type SeedColumn } from './csv-inspect.js';
 import type { RunHistory } from './run-history.js';
 import { seedConfigFor } from './seed-config.js';
-import { SeedError } from './seed-error.js';
-import { createTable } from './seed-sql.js';
-import { INFER_PATTERN, OVERRIDE_PATTERN, SQL_TYPE, byteMatcher } from './seed-types.js';
+import { SeedError, SeedNotUtf8, SeedValueMismatch } from './seed-error.js';
+import { ColumnInference, SQL_TYPE, kindMatcher } from './seed-types.js';
 
 /** Bumped when a change to the loader changes what a table would hold, so checksums stop matching. */
 const LOADER_VERSION = 1;
@@ -45,9 +44,10 @@ export interface SeedLoadOutcome {
 }
 
 /**
- * Loads one seed: inspect (checksum, header, sampled types), skip when unchanged, bulk load into
- * a temporary table while the bytes are checked, then swap it in. Anything wrong with the file
- * throws a SeedError before the swap, so the previous table stays as it was.
+ * Loads one seed: sample the header and first rows for names and types, skip when unchanged,
+ * bulk load into a temporary table while the same bytes are checked, then swap it in. Anything
+ * wrong with the file throws a located SeedError before the swap, so the previous table stays
+ * as it was.
  */
 export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcome> {
   const { adapter, connection, node } = options;
@@ -89,9 +89,20 @@ export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcom
       loaded = await loadIntoTemp(options, shape, config.delimiter, config.header, inspect);
       break;
     } catch (error) {
-      if (!(error instanceof SmeltError) || attempt > 1) throw toSeedError(error, node.path);
-      // The file has a problem, or a row after the sample needs a wider type: csv-parse reads it
-      // all to tell which (and throws the located SeedError for a problem).
+      if (error instanceof SeedNotUtf8) {
+        // csv-parse finds the first value with an invalid byte (and throws it, located).
+        await diagnoseCsv(inspect);
+        throw error;
+      }
+      if (error instanceof SeedValueMismatch && error.inferred && attempt === 1) {
+        // A row after the sample needs a wider type: find the whole file's types (a byte scan), load again.
+        shape = await scanTypes(shape, config.delimiter, config.header, inspect);
+        continue;
+      }
+      // A problem the byte checker located is the answer; anything else is the database's.
+      if (error instanceof SeedError || !(error instanceof SmeltError) || attempt > 1) throw toSeedError(error, node.path);
+      // csv-parse reads the whole file: it throws the located SeedError for a problem it finds,
+      // else tells whether wider types would do (a value the database refused for its type).
       const full = await diagnoseCsv(inspect);
       if (sameTypes(full.columns, shape.columns)) throw toSeedError(error, node.path);
       shape = full;
@@ -118,10 +129,7 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
   const { adapter, connection, node } = options;
   const temp = { ...node.relation, identifier: tempIdentifier(node.relation.identifier) };
   const columns = shape.columns.map(toCsvColumn);
-  const checks = shape.columns.map((c): CsvCheck | undefined => {
-    const pattern = patternOf(c);
-    return pattern ? { match: byteMatcher(pattern), expected: toCsvColumn(c).type } : undefined;
-  });
+  const checks = checksFor(shape, inspect.configFile);
   const digest = new FileDigest();
   const checker = (emit: boolean, withDigest: boolean): CsvCheckStream =>
     new CsvCheckStream({ file: node.path, delimiter, columns: columns.map((c) => c.name), header, emit, checks, ...(withDigest ? { digest } : {}) });
@@ -131,15 +139,16 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
 
   return connection.transaction(async () => {
     await connection.execute(adapter.dialect.drop(temp, 'table', { ifExists: true }));
-    await connection.execute(createTable(adapter.dialect, temp, columns));
     const load: Omit<CsvBulkLoad, 'open'> = { relation: temp, path: inspect.path, columns, delimiter, header, skipLines: shape.skipLines };
     let checked: CsvCheckStream;
     let rows: number;
     if (adapter.capabilities.bulkLoadReadsFile) {
       // The database reads the file itself; smelt checks the same bytes alongside and wins on error.
       checked = checker(false, true);
+      const stop = new AbortController();
       const scan = pipeline(read(), checked, new Writable({ write: (_chunk, _encoding, done) => done() }));
-      const [loaded, scanned] = await Promise.allSettled([adapter.bulkLoadCsv(connection, { ...load, open: open(checker(true, false)) }), scan]);
+      scan.catch(() => stop.abort());
+      const [loaded, scanned] = await Promise.allSettled([adapter.bulkLoadCsv(connection, { ...load, open: open(checker(true, false)), signal: stop.signal }), scan]);
       if (scanned.status === 'rejected') throw scanned.reason;
       if (loaded.status === 'rejected') throw loaded.reason;
       rows = loaded.value.rows;
@@ -158,10 +167,38 @@ function toCsvColumn(column: SeedColumn): CsvColumn {
   return { name: column.name, type: column.override?.sql ?? SQL_TYPE[column.kind ?? 'text'] };
 }
 
-/** What each value of the column must look like; undefined for text and types smelt does not know. */
-function patternOf(column: SeedColumn): string | undefined {
-  if (column.override) return column.override.kind ? OVERRIDE_PATTERN[column.override.kind] : undefined;
-  return INFER_PATTERN[column.kind ?? 'text'];
+const NOTHING_FITS = (): boolean => false;
+
+/**
+ * The byte checks for each column: a configured type's values must fit it; an inferred type's
+ * values must fit it, or (with `widen`) widen it. An inferred column that had no values in the
+ * sample is text only if it never gets one, so its first value "does not fit".
+ */
+function checksFor(shape: CsvShape, configFile: string, widen = false): (CsvCheck | undefined)[] {
+  return shape.columns.map((column) => {
+    if (column.override) {
+      const match = column.override.kind && kindMatcher(column.override.kind, true);
+      return match ? { match, expected: column.override.sql, configuredIn: configFile } : undefined;
+    }
+    const inference = new ColumnInference();
+    inference.kind = column.kind;
+    const widening = widen ? { widen: inference } : {};
+    if (column.kind === undefined) return shape.complete ? undefined : { match: NOTHING_FITS, expected: 'text', ...widening };
+    const match = kindMatcher(column.kind);
+    return match ? { match, expected: SQL_TYPE[column.kind], ...widening } : undefined;
+  });
+}
+
+/** The whole file's column types, from a byte scan that widens instead of failing. */
+async function scanTypes(shape: CsvShape, delimiter: string, header: boolean, inspect: InspectOptions): Promise<CsvShape> {
+  const checks = checksFor(shape, inspect.configFile, true);
+  const scan = new CsvCheckStream({ file: inspect.file, delimiter, columns: shape.columns.map((c) => c.name), header, emit: false, checks });
+  await pipeline(createReadStream(inspect.path, { highWaterMark: 1 << 20 }), scan, new Writable({ write: (_chunk, _encoding, done) => done() }));
+  const columns = shape.columns.map((column, i) => {
+    const kind = checks[i]?.widen?.kind;
+    return kind === undefined ? column : { ...column, kind };
+  });
+  return { ...shape, columns, complete: true, rows: scan.rows };
 }
 
 function tableColumns(columns: readonly SeedColumn[]): { name: string; type: string }[] {
@@ -177,12 +214,16 @@ function sameTypes(a: readonly SeedColumn[], b: readonly SeedColumn[]): boolean 
  * value outside a column type smelt does not check itself, such as numeric(5,2) or uuid).
  */
 function toSeedError(error: unknown, file: string): unknown {
+  const system = error as NodeJS.ErrnoException;
+  if (error instanceof Error && typeof system.code === 'string' && system.syscall) {
+    return new SeedError(`Cannot read ${file}: ${system.code === 'ENOENT' ? 'the file was removed while smelt was loading it' : error.message}`, { file }, undefined, { cause: error });
+  }
   if (!(error instanceof SmeltError) || error instanceof SeedError) return error;
   const detail = [error.message, String((error.cause as { where?: unknown } | undefined)?.where ?? '')].join(' ');
   const line = /line:? (\d+)/i.exec(detail);
-  const column = /column "?([^\s":,]+)"?/.exec(detail);
+  const column = /column ['"]?([^\s'":,]+)/.exec(detail);
   return new SeedError(
-    `The database rejected the file${column ? ` (column '${column[1]}')` : ''}: ${error.message}`,
+    `The database rejected the file${column && !error.message.includes(`'${column[1]}'`) ? ` (column '${column[1]}')` : ''}: ${error.message}`,
     { file, ...(line ? { line: Number(line[1]) } : {}) },
     error.hint ?? 'Check the values of that column against its type in column_types.',
     { cause: error },

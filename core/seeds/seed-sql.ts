@@ -1,11 +1,7 @@
 import type { Dialect } from '../adapters/dialect.js';
 import type { RelationName } from '../manifest/types.js';
 
-/** DDL and DML strings for seeds. Pure: they only build text, so tests can pin them per dialect. */
-
-export function createTable(dialect: Dialect, relation: RelationName, columns: readonly { name: string; type: string }[]): string {
-  return `create table ${dialect.relation(relation)} (\n${columns.map((c) => `  ${dialect.quote(c.name)} ${c.type}`).join(',\n')}\n)`;
-}
+/** The run history's DDL and DML. Pure: they only build text, so tests can pin them per dialect. */
 
 export const RUN_HISTORY_TABLE = 'smelt_run_history';
 

@@ -282,7 +282,11 @@ function word(bytes: Uint8Array, start: number, end: number, text: string): bool
 }
 
 function matchBoolean(bytes: Uint8Array, start: number, end: number): boolean {
-  return word(bytes, start, end, 'true') || word(bytes, start, end, 'false');
+  const n = end - start;
+  // Letters only: `| 0x20` lower-cases them (and never turns another byte into one).
+  if (n === 4) return (bytes[start]! | 0x20) === 0x74 && (bytes[start + 1]! | 0x20) === 0x72 && (bytes[start + 2]! | 0x20) === 0x75 && (bytes[start + 3]! | 0x20) === 0x65;
+  if (n === 5) return (bytes[start]! | 0x20) === 0x66 && (bytes[start + 1]! | 0x20) === 0x61 && (bytes[start + 2]! | 0x20) === 0x6c && (bytes[start + 3]! | 0x20) === 0x73 && (bytes[start + 4]! | 0x20) === 0x65;
+  return false;
 }
 
 function matchLooseBoolean(bytes: Uint8Array, start: number, end: number): boolean {
@@ -293,13 +297,14 @@ function matchLooseBoolean(bytes: Uint8Array, start: number, end: number): boole
   return matchBoolean(bytes, start, end) || word(bytes, start, end, 'yes') || word(bytes, start, end, 'no');
 }
 
+/** Two ASCII digits at i. */
+function twoDigitsAt(bytes: Uint8Array, i: number): boolean {
+  return isDigit(bytes[i]!) && isDigit(bytes[i + 1]!);
+}
+
 /** `[0-9]{4}-[0-9]{2}-[0-9]{2}` at start. */
 function datePart(bytes: Uint8Array, start: number): boolean {
-  for (let i = 0; i < 10; i++) {
-    const b = bytes[start + i]!;
-    if (i === 4 || i === 7 ? b !== 0x2d : !isDigit(b)) return false;
-  }
-  return true;
+  return twoDigitsAt(bytes, start) && twoDigitsAt(bytes, start + 2) && bytes[start + 4] === 0x2d && twoDigitsAt(bytes, start + 5) && bytes[start + 7] === 0x2d && twoDigitsAt(bytes, start + 8);
 }
 
 function matchDate(bytes: Uint8Array, start: number, end: number): boolean {
@@ -310,31 +315,86 @@ function matchTimestamp(bytes: Uint8Array, start: number, end: number): boolean 
   const n = end - start;
   if (n < 10 || !datePart(bytes, start)) return false;
   if (n === 10) return true;
-  if (n < 16 || (bytes[start + 10] !== 0x20 && bytes[start + 10] !== 0x54)) return false;
-  const two = (at: number): boolean => isDigit(bytes[start + at]!) && isDigit(bytes[start + at + 1]!);
-  if (!two(11) || bytes[start + 13] !== 0x3a || !two(14)) return false;
+  const separator = bytes[start + 10];
+  if (n < 16 || (separator !== 0x20 && separator !== 0x54)) return false;
+  if (!twoDigitsAt(bytes, start + 11) || bytes[start + 13] !== 0x3a || !twoDigitsAt(bytes, start + 14)) return false;
   if (n === 16) return true;
-  if (n < 19 || bytes[start + 16] !== 0x3a || !two(17)) return false;
+  if (n < 19 || bytes[start + 16] !== 0x3a || !twoDigitsAt(bytes, start + 17)) return false;
   if (n === 19) return true;
   if (n < 21 || n > 26 || bytes[start + 19] !== 0x2e) return false;
   return digits(bytes, start + 20, end) === end;
 }
 
-const MATCHERS = new Map<string, ByteMatcher>([
-  [INTEGER, matchInteger],
-  [OVERRIDE_PATTERN.integer!, matchSignedDigits],
-  [DOUBLE, matchDouble],
-  [OVERRIDE_PATTERN.double!, matchLooseDouble],
-  [BOOLEAN, matchBoolean],
-  [OVERRIDE_PATTERN.boolean!, matchLooseBoolean],
-  [DATE, matchDate],
-  [TIMESTAMP, matchTimestamp],
-]);
+/** Digits of [start, end) (after any sign) compared with a limit of the same length, as text. */
+function withinDigits(bytes: Uint8Array, start: number, end: number, max: string, min: string): boolean {
+  let i = start;
+  const negative = bytes[i] === 0x2d;
+  if (negative || bytes[i] === 0x2b) i++;
+  while (i < end - 1 && bytes[i] === 0x30) i++;
+  const limit = negative ? min : max;
+  const n = end - i;
+  if (n !== limit.length) return n < limit.length;
+  for (let k = 0; k < n; k++) {
+    const d = bytes[i + k]! - limit.charCodeAt(k);
+    if (d !== 0) return d < 0;
+  }
+  return true;
+}
 
-/** The byte matcher for a pattern: hand-written for smelt's own patterns, else the RegExp on latin1 text. */
-export function byteMatcher(pattern: string): ByteMatcher {
-  const known = MATCHERS.get(pattern);
-  if (known) return known;
-  const re = fullMatch(pattern);
-  return (bytes, start, end) => re.test(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
+const INT32 = ['2147483647', '2147483648'] as const;
+const INT64 = ['9223372036854775807', '9223372036854775808'] as const;
+
+function twoDigits(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! - 0x30) * 10 + (bytes[at + 1]! - 0x30);
+}
+
+/** Whether the date at start (already matched as [0-9]{4}-[0-9]{2}-[0-9]{2}) is a real date. */
+function realDate(bytes: Uint8Array, start: number): boolean {
+  const year = twoDigits(bytes, start) * 100 + twoDigits(bytes, start + 2);
+  const month = twoDigits(bytes, start + 5);
+  const day = twoDigits(bytes, start + 8);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > DAYS[month - 1]!) return false;
+  return month !== 2 || day <= 28 || (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function realTime(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start === 10) return true;
+  const second = end - start >= 19 ? twoDigits(bytes, start + 17) : 0;
+  return twoDigits(bytes, start + 11) < 24 && twoDigits(bytes, start + 14) < 60 && second < 60;
+}
+
+function finite(bytes: Uint8Array, start: number, end: number): boolean {
+  // Only a long number or one with an exponent can overflow a double.
+  let exponent = end - start >= 300;
+  for (let i = start; i < end && !exponent; i++) exponent = (bytes[i]! | 0x20) === 0x65;
+  return !exponent || Number.isFinite(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1')));
+}
+
+const MATCHERS: Record<'infer' | 'override', Record<SeedKind, ByteMatcher | undefined>> = {
+  infer: {
+    integer: (b, s, e) => matchInteger(b, s, e) && withinDigits(b, s, e, INT32[0], INT32[1]),
+    bigint: (b, s, e) => matchInteger(b, s, e) && withinDigits(b, s, e, INT64[0], INT64[1]),
+    double: (b, s, e) => matchDouble(b, s, e) && finite(b, s, e),
+    boolean: matchBoolean,
+    date: (b, s, e) => matchDate(b, s, e) && realDate(b, s),
+    timestamp: (b, s, e) => matchTimestamp(b, s, e) && realDate(b, s) && realTime(b, s, e),
+    text: undefined,
+  },
+  override: {
+    integer: (b, s, e) => matchSignedDigits(b, s, e) && withinDigits(b, s, e, INT32[0], INT32[1]),
+    bigint: (b, s, e) => matchSignedDigits(b, s, e) && withinDigits(b, s, e, INT64[0], INT64[1]),
+    double: (b, s, e) => matchLooseDouble(b, s, e) && finite(b, s, e),
+    boolean: matchLooseBoolean,
+    date: (b, s, e) => matchDate(b, s, e) && realDate(b, s),
+    timestamp: (b, s, e) => matchTimestamp(b, s, e) && realDate(b, s) && realTime(b, s, e),
+    text: undefined,
+  },
+};
+
+/**
+ * `fits(kind, value, override)` for the raw bytes of a non-empty value, without making a string:
+ * the check run on every value while a file loads. Undefined for text (anything fits).
+ */
+export function kindMatcher(kind: SeedKind, override = false): ByteMatcher | undefined {
+  return MATCHERS[override ? 'override' : 'infer'][kind];
 }

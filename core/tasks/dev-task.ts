@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SmeltError, SmeltErrors } from '../errors.js';
+import { projectFileIn } from '../project/load-project.js';
 import type { Reporter } from '../runner/reporter.js';
 import type { RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';
@@ -77,8 +78,8 @@ export async function devTask(options: DevOptions): Promise<void> {
       // A configured folder that does not exist holds nothing to watch.
     }
   }
-  // project.yml itself (vars, folder config, targets).
-  watchers.push(watch(join(root, 'project.yml'), onChange(root)));
+  // project.yml itself (vars, folder config, targets), or a dbt project's dbt_project.yml.
+  watchers.push(watch(join(root, projectFileIn(root) ?? 'project.yml'), onChange(root)));
   // Watch first, then build: a save during the first build is not missed.
   await cycle(`Watching ${folders.map((f) => relative(root, f) || '.').join(', ')} (Ctrl-C to stop).`);
 

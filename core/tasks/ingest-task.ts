@@ -3,6 +3,8 @@ import { createAdapter } from '../adapters/create-adapter.js';
 import { lockTarget } from '../runner/target-lock.js';
 import { withSqlLog } from '../adapters/sql-log.js';
 import { cdcSource, isCdcSource } from '../cdc/cdc-source.js';
+import { hasCapture, hasFiles } from '../capture/capture-config.js';
+import { captureSources } from './capture-task.js';
 import { loadChanges, type LoadReport } from '../cdc/load-changes.js';
 import { SmeltError } from '../errors.js';
 import { selectNodesDetailed } from '../graph/selector.js';
@@ -19,6 +21,8 @@ export interface IngestOptions {
   /** Drop each selected change log and load all of its files again. */
   fullRefresh?: boolean;
   failFast?: boolean;
+  /** Also drain the slots of live sources (cdc.capture), as `smelt build` does; `smelt ingest` loads files only. */
+  capture?: boolean;
 }
 
 /**
@@ -32,7 +36,11 @@ export async function ingestTask(session: Session, options: IngestOptions, repor
   writeManifest(session.targetPath, manifest, redact);
   const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['source'] });
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
-  const sources = selected.map((id) => manifest.sources[id]).filter((s): s is SourceNode => !!s && isCdcSource(s));
+  const cdc = selected.map((id) => manifest.sources[id]).filter((s): s is SourceNode => !!s && isCdcSource(s));
+  // Live sources are read by `smelt capture` (and `smelt build`); ingest loads files.
+  const sources = cdc.filter(hasFiles);
+  const live = cdc.filter((s) => !hasFiles(s));
+  if (live.length > 0) reporter.info(`${live.map((s) => `${s.sourceName}.${s.name}`).join(', ')}: live (capture:), read by smelt capture or smelt build, not ingest.`);
 
   let results: NodeResult[] = [];
   if (sources.length === 0) {
@@ -44,7 +52,7 @@ export async function ingestTask(session: Session, options: IngestOptions, repor
     try {
       await adapter.open();
       reporter.info(`Loading ${sources.length} CDC source${sources.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type})`);
-      results = await ingestSources(session, adapter, sources, reporter, redact, options);
+      results = await ingestSources(session, adapter, sources, reporter, redact, { ...options, capture: false });
     } finally {
       await adapter.close();
       await release();
@@ -67,6 +75,9 @@ export function cdcSourcesOf(session: Session, nodes: readonly CompiledNode[]): 
 export async function ingestSources(session: Session, adapter: Adapter, sources: readonly SourceNode[], reporter: Reporter, redact: (text: string) => string, options: IngestOptions = {}): Promise<NodeResult[]> {
   const results: NodeResult[] = [];
   let failed = false;
+  // Live sources (cdc.capture): each slot is drained once, on this warehouse, before any files load (core/capture).
+  const liveSources = options.capture === false ? [] : sources.filter(hasCapture);
+  const live = liveSources.length > 0 ? await captureSources(session, adapter, liveSources, reporter, redact) : new Map<string, NodeResult>();
   for (const [index, node] of sources.entries()) {
     const source = cdcSource(node);
     const startedAt = new Date().toISOString();
@@ -77,12 +88,17 @@ export async function ingestSources(session: Session, adapter: Adapter, sources:
       result = { ...base, status: 'skipped', executionTime: 0, completedAt: startedAt, message: 'skipped by --fail-fast', warnings: [] };
     } else {
       reporter.nodeStarted?.(index + 1, sources.length, node.uniqueId);
-      try {
+      const captured = live.get(node.uniqueId);
+      if (captured && (captured.status === 'error' || !hasFiles(node))) {
+        result = captured;
+        failed ||= captured.status === 'error';
+      } else try {
         const report = await loadChanges({ adapter, source, root: session.root, fullRefresh: !!options.fullRefresh });
         writeFileAtomic(join(session.targetPath, 'run', session.project.name, 'cdc', `${source.name}.sql`), redact(report.statements.map((s) => `${s};`).join('\n\n') + '\n'));
         const warnings = report.files + report.unchangedFiles === 0 ? [`no files match ${source.config.path.join(', ')}`] : [];
         warnings.forEach((w) => reporter.warn(`${source.name}: ${w}`));
         result = { ...base, status: 'success', executionTime: (performance.now() - clock) / 1000, completedAt: new Date().toISOString(), rowsAffected: report.newEvents, message: describeLoad(report, source.relation.identifier), warnings };
+        if (captured) result = { ...result, rowsAffected: (captured.rowsAffected ?? 0) + report.newEvents, message: `live: ${captured.message}; files: ${result.message}` };
       } catch (error) {
         if (!(error instanceof SmeltError)) throw error;
         failed = true;

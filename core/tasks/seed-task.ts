@@ -1,6 +1,6 @@
 import { withConnection, type Adapter } from '../adapters/adapter.js';
 import { createAdapter } from '../adapters/create-adapter.js';
-import { SmeltError } from '../errors.js';
+import { ErrorCollector, SmeltError } from '../errors.js';
 import { selectNodesDetailed } from '../graph/selector.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { redactor, writeManifest, writeRunResults } from '../runner/artifacts.js';
@@ -8,6 +8,7 @@ import { runQueue } from '../runner/queue.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import { RunHistory } from '../seeds/run-history.js';
+import { seedConfigFor } from '../seeds/seed-config.js';
 import { loadSeed } from '../seeds/seed-loader.js';
 import type { Session } from '../session.js';
 import { ensureSchemas } from './build-nodes.js';
@@ -34,6 +35,11 @@ export async function seedTask(session: Session, options: SeedOptions, reporter:
 
   const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['seed'] });
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+
+  // A broken seed config is a project error: report every one before loading anything.
+  const errors = new ErrorCollector();
+  for (const id of selected) errors.attempt(() => seedConfigFor(manifest.nodes[id]!));
+  errors.throwIfAny();
 
   const adapter = await createAdapter(session.target, session.root, session.threads);
   let results: NodeResult[] = [];
@@ -83,6 +89,7 @@ async function loadAll(session: Session, adapter: Adapter, history: RunHistory, 
   return ids.map((id) => results.get(id)!).filter(Boolean);
 }
 
+/** Loads one seed (also for `smelt build`) and records it in the run history; a seed's own error is its result. */
 export async function seedOne(session: Session, adapter: Adapter, history: RunHistory, node: CompiledNode, options: SeedOptions, reporter: Reporter, redact: (text: string) => string): Promise<NodeResult> {
   const started = new Date();
   const clock = performance.now();

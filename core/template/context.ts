@@ -1,4 +1,5 @@
 import { CompileError } from '../errors.js';
+import { installDbtGlobals } from './dbt-globals.js';
 import { argument, splitArgs } from './keyword-args.js';
 import type { TemplateEnvironment } from './environment.js';
 import type { TemplateRelation } from './relation.js';
@@ -51,6 +52,7 @@ export class TemplateContext {
 
   constructor(private readonly environment: TemplateEnvironment, private readonly run: RunContext) {
     this.install();
+    installDbtGlobals(environment, run);
     environment.onMacroCall = (name) => this.current?.recordMacro?.(name);
   }
 

@@ -2,11 +2,14 @@ import nunjucks from 'nunjucks';
 import { CompileError, type ErrorCollector } from '../errors.js';
 import type { MacroEntry } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
+import { installJinjaFilters } from './jinja-filters.js';
+import { installJinjaSyntax } from './jinja-syntax.js';
 import { installPythonStringMethods } from './python-strings.js';
 import { toCompileError } from './template-error.js';
 
 nunjucks.installJinjaCompat();
 installPythonStringMethods();
+installJinjaSyntax();
 
 interface NunjucksInternals {
   compiler: { compile(src: string, asyncFilters: unknown[], extensions: unknown[], name: string, opts: object): string };
@@ -48,11 +51,20 @@ export class TemplateEnvironment {
   private readonly cache = new Map<string, nunjucks.Template>();
   /** Called with a macro's name each time one runs (the context records it on the node). */
   onMacroCall: (name: string) => void = () => undefined;
+  /** The macros running now, innermost last (for errors raised inside them). */
+  private readonly macroStack: string[] = [];
+
+  /** The innermost macro running now, if any. */
+  currentMacro(): MacroEntry | undefined {
+    const name = this.macroStack[this.macroStack.length - 1];
+    return name === undefined ? undefined : this.macros.get(name);
+  }
 
   constructor(projectName: string) {
     // dev: keep nunjucks' own error (and its `cause`, our SmeltError) instead of a bare copy of its text.
     this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false, dev: true });
     this.env.addExtension('DoExtension', new DoExtension());
+    installJinjaFilters(this.env);
     this.env.addGlobal('return', (value: unknown) => {
       throw new MacroReturn(value);
     });
@@ -174,7 +186,7 @@ export class TemplateEnvironment {
             arguments: macroArguments(file.text, name),
             description: '',
           });
-          this.env.addGlobal(name, wrapMacro(macro as (...args: unknown[]) => unknown, () => this.onMacroCall(name)));
+          this.env.addGlobal(name, wrapMacro(macro as (...args: unknown[]) => unknown, () => this.onMacroCall(name), this.macroStack, name));
         }
       });
     }
@@ -182,9 +194,10 @@ export class TemplateEnvironment {
 }
 
 /** A macro call returns its `return(...)` value when it has one, else its rendered text. */
-function wrapMacro(macro: (...args: unknown[]) => unknown, onCall: () => void): (...args: unknown[]) => unknown {
+function wrapMacro(macro: (...args: unknown[]) => unknown, onCall: () => void, stack: string[], name: string): (...args: unknown[]) => unknown {
   return function (this: unknown, ...args: unknown[]) {
     onCall();
+    stack.push(name);
     try {
       return macro.apply(this, args);
     } catch (error) {
@@ -192,6 +205,8 @@ function wrapMacro(macro: (...args: unknown[]) => unknown, onCall: () => void): 
       const cause = (error as { cause?: unknown }).cause;
       if (cause instanceof MacroReturn) return cause.value;
       throw error;
+    } finally {
+      stack.pop();
     }
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../runner/artifacts.js';
 import { SMELT_VERSION } from '../version.js';
+import { COMPILER_REVISION } from './jinja-syntax.js';
 import type { TemplateEnvironment } from './environment.js';
 
 /**
@@ -15,6 +16,9 @@ interface CacheFile {
   templates: Record<string, string>;
 }
 
+/** The generated code depends on smelt's version and on its patches to nunjucks' code generator. */
+const CACHE_VERSION = `${SMELT_VERSION}+${COMPILER_REVISION}`;
+
 export function templateCachePath(targetPath: string): string {
   return join(targetPath, 'partial', 'templates.json');
 }
@@ -24,7 +28,7 @@ export function primeTemplateCache(environment: TemplateEnvironment, targetPath:
   if (!existsSync(path)) return;
   try {
     const file = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
-    if (file.smeltVersion !== SMELT_VERSION) return;
+    if (file.smeltVersion !== CACHE_VERSION) return;
     environment.primeCompiledSources(file.templates);
   } catch {
     // A damaged cache only costs a full compile.
@@ -37,5 +41,5 @@ export function saveTemplateCache(environment: TemplateEnvironment, targetPath: 
   if (used.size === primedCount && [...used].every((h) => environment.compiledSources.has(h)) && environment.compiledSources.size === primedCount) return;
   const templates: Record<string, string> = {};
   for (const hash of used) templates[hash] = environment.compiledSources.get(hash)!;
-  writeFileAtomic(templateCachePath(targetPath), JSON.stringify({ smeltVersion: SMELT_VERSION, templates } satisfies CacheFile));
+  writeFileAtomic(templateCachePath(targetPath), JSON.stringify({ smeltVersion: CACHE_VERSION, templates } satisfies CacheFile));
 }

@@ -23,6 +23,10 @@ export function toCompileError(error: unknown, file: string, phase: 'parse' | 'r
 
 function describe(message: string): string {
   const undefinedCall = /Unable to call `([^`]+)`, which is undefined or falsey/.exec(message);
+  const packageCall = undefinedCall && /^([A-Za-z_]\w*)\["([A-Za-z_]\w*)"\]$/.exec(undefinedCall[1]!);
+  if (packageCall && packageCall[1] !== 'dbt' && packageCall[1] !== 'adapter') {
+    return `'${packageCall[1]}.${packageCall[2]}' is undefined: smelt installs no packages (dbt deps), so '${packageCall[1]}' is not available`;
+  }
   if (undefinedCall) return `'${undefinedCall[1]}' is undefined: no macro or function has that name`;
   if (message.startsWith('unexpected token') || message.startsWith('expected') || message.startsWith('unknown block tag')) {
     return `Template syntax error: ${message}`;
@@ -31,6 +35,8 @@ function describe(message: string): string {
 }
 
 function hintFor(message: string): string | undefined {
+  const packageCall = /Unable to call `([A-Za-z_]\w*)\["([A-Za-z_]\w*)"\]`/.exec(message);
+  if (packageCall && packageCall[1] !== 'dbt' && packageCall[1] !== 'adapter') return `Copy the macro '${packageCall[2]}' into a file under macros/ and call it as ${packageCall[2]}(...).`;
   if (message.includes('Unable to call')) return 'Define it in a file under macros/ with {% macro name(...) %}, or check the spelling.';
   if (message.startsWith('unknown block tag')) return 'Check the tag name and that every {% block %} is closed.';
   if (message.startsWith('unexpected token') || message.startsWith('expected')) return 'Check that every {{ }} and {% %} is balanced.';

@@ -1,3 +1,3 @@
 -- The customers as the operational database has them now: one row per customer, deletes removed.
 {{ config(materialized='cdc_current') }}
-select * from {{ source('shop_cdc', 'customers') }}
+select * from {{ source(var('shop_cdc_source'), 'customers') }}

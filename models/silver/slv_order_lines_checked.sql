@@ -10,6 +10,8 @@ with typed as (
     {{ safe_cast('unit_price', 'numeric(12, 2)') }} as unit_price,
     lower(status) as status,
     cast(ordered_at as timestamp) as ordered_at,
+    _batch,
+    _extracted_at,
     _loaded_at
   from {{ ref('brz_order_lines') }}
 )

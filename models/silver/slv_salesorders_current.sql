@@ -1,3 +1,3 @@
 -- Each sales order in its latest status.
 {{ config(materialized='cdc_current') }}
-select * from {{ source('shop_cdc', 'salesorders') }}
+select * from {{ source(var('shop_cdc_source'), 'salesorders') }}

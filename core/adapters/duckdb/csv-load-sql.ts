@@ -2,19 +2,21 @@ import type { CsvBulkLoad } from '../adapter.js';
 import type { Dialect } from '../dialect.js';
 
 /**
- * The one statement that loads a CSV file into a DuckDB table: DuckDB's own parallel CSV reader,
- * typed, with every option pinned (no sniffing). DuckDB's conversions are lenient ('1.5' read as
- * an integer is 2); smelt checks every value against its column type as the file loads and rolls
- * the load back if one does not fit. Pure, so tests can pin it.
+ * The one statement that loads a CSV file into a new DuckDB table: DuckDB's own parallel CSV
+ * reader, typed, with every option pinned (no sniffing), as CREATE TABLE AS (its fastest path).
+ * DuckDB's conversions are lenient ('1.5' read as an integer is 2); smelt checks every value
+ * against its column type as the file loads and rolls the load back if one does not fit. Pure,
+ * so tests can pin it.
  */
-export function duckdbCsvInsert(dialect: Dialect, load: CsvBulkLoad): string {
-  // Positional names: the header's own names never have to survive DuckDB's option syntax.
-  const columns = load.columns.map((column, i) => `${dialect.literal(`c${i + 1}`)}: ${dialect.literal(column.type)}`).join(', ');
+export function duckdbCsvLoad(dialect: Dialect, load: CsvBulkLoad): string {
+  // Positional names in read_csv: the header's own names never go through its option syntax.
+  const source = load.columns.map((column, i) => `${dialect.literal(`c${i + 1}`)}: ${dialect.literal(column.type)}`).join(', ');
+  const select = load.columns.map((column, i) => `${dialect.quote(`c${i + 1}`)} as ${dialect.quote(column.name)}`).join(', ');
   const options = [
     `header = ${load.header}`,
     `skip = ${load.skipLines}`,
     'auto_detect = false',
-    `columns = {${columns}}`,
+    `columns = {${source}}`,
     `delim = ${dialect.literal(load.delimiter)}`,
     `quote = '"'`,
     `escape = '"'`,
@@ -22,7 +24,7 @@ export function duckdbCsvInsert(dialect: Dialect, load: CsvBulkLoad): string {
     'null_padding = false',
     `encoding = 'utf-8'`,
   ];
-  return `insert into ${dialect.relation(load.relation)}\nselect * from read_csv(${dialect.literal(load.path)}, ${options.join(', ')})`;
+  return `create table ${dialect.relation(load.relation)} as\nselect ${select}\nfrom read_csv(${dialect.literal(load.path)}, ${options.join(', ')})`;
 }
 
 /**

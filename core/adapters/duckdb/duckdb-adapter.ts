@@ -18,7 +18,7 @@ import {
   type Row,
 } from '../adapter.js';
 import { Dialect } from '../dialect.js';
-import { csvLoadErrorMessage, duckdbCsvInsert } from './csv-load-sql.js';
+import { csvLoadErrorMessage, duckdbCsvLoad } from './csv-load-sql.js';
 import { parseSqlWithDuckdb } from './parse-sql.js';
 
 export interface DuckdbAdapterOptions {
@@ -129,7 +129,7 @@ export class DuckdbAdapter implements Adapter {
     };
     load.signal?.addEventListener('abort', interrupt);
     try {
-      const result = await connection.execute(duckdbCsvInsert(this.dialect, load));
+      const result = await connection.execute(duckdbCsvLoad(this.dialect, load));
       return { rows: result.rowsAffected ?? 0 };
     } catch (error) {
       const cause = error instanceof DatabaseError && error.cause instanceof Error ? error.cause : undefined;

@@ -162,6 +162,7 @@ export class PostgresAdapter implements Adapter {
   /** COPY ... FROM STDIN, fed the checked bytes of the file as they are read. */
   async bulkLoadCsv(connection: Connection, load: CsvBulkLoad): Promise<BulkLoadResult> {
     if (!(connection instanceof PostgresConnection)) throw new TypeError('bulkLoadCsv needs a connection from this adapter');
+    await connection.execute(this.dialect.createTable(load.relation, load.columns));
     return connection.copyFrom(postgresCopyFrom(this.dialect, load), load.open());
   }
 

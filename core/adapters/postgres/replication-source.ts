@@ -55,7 +55,8 @@ export class PostgresReplicationSource implements ReplicationSource {
   }
 
   async createSlotWithSnapshot<T>(slot: string, plugin: string, read: (created: CreatedSlot, reader: SnapshotReader) => Promise<T>): Promise<T> {
-    const replication = new pg.Client({ ...clientConfig(this.options), replication: 'database' });
+    // pg sends `replication` in the startup message; its types do not list it.
+    const replication = new pg.Client({ ...clientConfig(this.options), replication: 'database' } as pg.ClientConfig);
     replication.on('error', () => undefined);
     try {
       await replication.connect();
