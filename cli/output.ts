@@ -70,11 +70,38 @@ export class Output implements Reporter {
     if (warning.hint) this.err(`  ${this.paint('cyan', 'hint:')} ${warning.hint}\n`);
   }
 
+  private progressShown = false;
+  private lastProgress = 0;
+  private readonly progressStarted = new Map<string, number>();
+
+  /** A live "name: rows (percent) rate" line, redrawn at most 10 times a second, on a terminal only. */
+  progress(id: string, label: string, rows: number, done: number, total: number): void {
+    if (!this.io.isTty || this.json || this.options.quiet) return;
+    const now = performance.now();
+    if (!this.progressStarted.has(id)) this.progressStarted.set(id, now);
+    if (now - this.lastProgress < 100 && done < total) return;
+    this.lastProgress = now;
+    const seconds = Math.max(0.001, (now - this.progressStarted.get(id)!) / 1000);
+    const percent = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
+    const width = 24;
+    const filled = Math.round((percent / 100) * width);
+    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    this.io.stdout(`\r\u001b[2K  ${label} [${bar}] ${percent}%  ${rows.toLocaleString('en-US')} rows  ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`);
+    this.progressShown = true;
+  }
+
+  private clearProgress(): void {
+    if (!this.progressShown) return;
+    this.io.stdout('\r\u001b[2K');
+    this.progressShown = false;
+  }
+
   nodeStarted(index: number, total: number, id: string): void {
     if (this.json) this.event('node_started', { index, total, unique_id: id });
   }
 
   nodeFinished(index: number, total: number, result: NodeResult): void {
+    this.clearProgress();
     if (this.json) return this.event('node_finished', { index, total, ...result });
     if (this.options.quiet && result.status !== 'error' && result.status !== 'fail') return;
     const counter = `${String(index).padStart(String(total).length)} of ${total}`;

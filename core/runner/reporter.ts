@@ -10,6 +10,11 @@ export interface Reporter {
   summary(summary: RunSummary): void;
   /** SQL sent to the database, for --debug. */
   debug?(message: string): void;
+  /**
+   * A long load's progress (seeds, change events): rows so far and how much of the input is
+   * read. Shown as a live line on a terminal; ignored elsewhere.
+   */
+  progress?(id: string, label: string, rows: number, done: number, total: number): void;
   /** Whether debug() prints anything (so callers can skip the work of logging). */
   readonly debugEnabled?: boolean;
 }

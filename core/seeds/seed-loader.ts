@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable, pipeline as pipelineCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +29,8 @@ export interface SeedLoadOptions {
   history: RunHistory;
   /** Rows sampled before loading (tests make it small to exercise the rest of the file). */
   sampleRows?: number;
+  /** Told how far the load is: bytes read of the file's size, and rows checked so far. */
+  onProgress?(bytes: number, totalBytes: number, rows: number): void;
 }
 
 export interface SeedLoadOutcome {
@@ -133,7 +135,19 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
   const digest = new FileDigest();
   const checker = (emit: boolean, withDigest: boolean): CsvCheckStream =>
     new CsvCheckStream({ file: node.path, delimiter, columns: columns.map((c) => c.name), header, emit, checks, ...(withDigest ? { digest } : {}) });
-  const read = (): Readable => createReadStream(inspect.path, { highWaterMark: 1 << 20 });
+  const totalBytes = statSync(inspect.path).size;
+  let progressed: CsvCheckStream | undefined;
+  const read = (): Readable => {
+    const stream = createReadStream(inspect.path, { highWaterMark: 1 << 20 });
+    if (options.onProgress) {
+      let bytes = 0;
+      stream.on('data', (chunk) => {
+        bytes += chunk.length;
+        options.onProgress!(bytes, totalBytes, progressed?.rows ?? 0);
+      });
+    }
+    return stream;
+  };
   /** The checked bytes, for adapters that are sent them. */
   const open = (stream: CsvCheckStream) => (): Readable => pipelineCallback(read(), stream, () => undefined);
 
@@ -145,6 +159,7 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
     if (adapter.capabilities.bulkLoadReadsFile) {
       // The database reads the file itself; smelt checks the same bytes alongside and wins on error.
       checked = checker(false, true);
+      progressed = checked;
       const stop = new AbortController();
       const scan = pipeline(read(), checked, new Writable({ write: (_chunk, _encoding, done) => done() }));
       scan.catch(() => stop.abort());
@@ -154,6 +169,7 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
       rows = loaded.value.rows;
     } else {
       checked = checker(true, true);
+      progressed = checked;
       rows = (await adapter.bulkLoadCsv(connection, { ...load, open: open(checked) })).rows;
     }
     if (rows !== checked.rows) {

@@ -101,6 +101,7 @@ export async function seedOne(session: Session, adapter: Adapter, history: RunHi
       const outcome = await loadSeed({
         adapter, connection, node, root: session.root, fullRefresh: !!options.fullRefresh, history,
         ...(options.sampleRows !== undefined ? { sampleRows: options.sampleRows } : {}),
+        ...(reporter.progress ? { onProgress: (bytes: number, total: number, rows: number) => reporter.progress!(node.uniqueId, node.name, rows, bytes, total) } : {}),
       });
       outcome.warnings.forEach((w) => reporter.warn(`${node.name}: ${w}`));
       rowsInTable = outcome.tableRows;
