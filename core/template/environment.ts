@@ -98,7 +98,10 @@ export class TemplateEnvironment {
         }
         template = new nunjucks.Template({ type: 'code', obj: props } as never, this.env, source.path, true);
       } catch (error) {
-        throw toCompileError(error, source.path, 'parse', node);
+        const located = toCompileError(error, source.path, 'parse', node);
+        // nunjucks gives no position when the file ends inside a tag: that is the last line.
+        if (located.location.line !== undefined) throw located;
+        throw located.withLocation({ line: Math.max(1, source.text.trimEnd().split('\n').length) });
       }
       if (code !== undefined) this.compiledSources.set(hash, code);
       this.usedSources.add(hash);
