@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { main } from '../cli/main.js';
 // The demo's operational database (a plain script, shared with `node bench/cdc/live-demo.mjs`).
 import { changes as demoChanges, setup as demoSetup } from '../bench/cdc/live-demo.mjs';
@@ -36,20 +36,23 @@ beforeAll(async () => {
   await admin.connect();
 });
 
+/** Slots hold WAL for as long as they exist (and max_replication_slots is small): each test drops its own. */
+async function dropSlot(slot: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { rows } = await admin.query<{ pid: number | null }>('select active_pid as pid from pg_replication_slots where slot_name = $1', [slot]);
+    if (rows.length === 0) break;
+    // A capture killed mid-read leaves its server session running until that read ends.
+    if (rows[0]!.pid) await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]).catch(() => undefined);
+    if (await admin.query('select pg_drop_replication_slot($1)', [slot]).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await admin.query(`drop publication if exists "${slot}"`);
+  slots.delete(slot);
+}
+
 afterAll(async () => {
   if (!admin) return;
-  // Slots hold WAL for as long as they exist: every one made here goes, with its publication.
-  for (const slot of slots) {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const { rows } = await admin.query<{ pid: number | null }>('select active_pid as pid from pg_replication_slots where slot_name = $1', [slot]);
-      if (rows.length === 0) break;
-      if (rows[0]!.pid) await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]).catch(() => undefined);
-      const dropped = await admin.query('select pg_drop_replication_slot($1)', [slot]).then(() => true, () => false);
-      if (dropped) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await admin.query(`drop publication if exists "${slot}"`);
-  }
+  for (const slot of slots) await dropSlot(slot);
   for (const schema of schemas) await admin.query(`drop schema if exists "${schema}" cascade`);
   await admin.end();
   await Promise.all(projects.map((p) => p.cleanup()));
@@ -62,6 +65,7 @@ async function operational(ddl: string[]): Promise<{ schema: string; slot: strin
   const slot = `smelt_cap_${RUN}_${n}`;
   schemas.add(schema);
   slots.add(slot);
+  onTestFinished(() => dropSlot(slot));
   await admin.query(`create schema ${schema}`);
   for (const statement of ddl) await admin.query(statement.replaceAll('{s}', schema));
   return { schema, slot, sql: (text, params) => admin.query(text.replaceAll('{s}', schema), params as unknown[]) };
@@ -239,6 +243,14 @@ describe.skipIf(!logical)('live capture from PostgreSQL', () => {
       expect(again).toContain('0 changes: 0 new');
       expect(await changeLog(project, 'customers')).toEqual(events);
 
+      // --full-refresh: a new slot, a new snapshot, the change logs rebuilt from it.
+      const refreshed = await ok(project, 'capture', '--once', '--full-refresh');
+      expect(refreshed).toContain(`Dropped slot ${ops.slot} and the change logs of live.customers, live.orders`);
+      expect(refreshed).toMatch(/initial snapshot at [0-9A-F]+\/[0-9A-F]+: 4 rows/);
+      expect(await changeLog(project, 'customers')).toEqual({ events: 2, distinct: 2 });
+      expect((await ok(project, 'run', '--full-refresh'))).toContain('cdc_current');
+      await check('--full-refresh');
+
       // --drop-slot: the slot (and the publication smelt made) are gone.
       const dropped = await ok(project, 'capture', '--drop-slot');
       expect(dropped).toContain(`Dropped slot ${ops.slot}`);
@@ -292,8 +304,9 @@ describe.skipIf(!logical)('live capture from PostgreSQL', () => {
       const position = await slotPosition(ops.slot);
       const crashed = await spawnCapture(project, ['--once'], { env: { SMELT_TEST_CAPTURE_CRASH: 'after-append' } });
       expect(crashed.signal, crashed.output).toBe('SIGKILL');
-      expect(await changeLog(project, 'accounts')).toEqual({ events: expected, distinct: expected });
       expect(await slotPosition(ops.slot)).toBe(position);
+      // (The change log is read only once smelt has opened the warehouse again: on DuckDB, smelt
+      // is the one that recovers the file right; see core/adapters/duckdb/duckdb-adapter.ts.)
       const redelivered = await ok(project, 'capture', '--once');
       expect(redelivered).toContain('10 already loaded');
       expect(await changeLog(project, 'accounts')).toEqual({ events: expected, distinct: expected });

@@ -47,8 +47,9 @@ export function hasFiles(node: SourceNode): boolean {
  * (selected or not). `{{ env_var() }}` and `{{ var() }}` are rendered in the capture: values;
  * passwords are returned so that they can be kept out of every message.
  */
-export function captureGroups(session: Session, selected: readonly SourceNode[]): { groups: CaptureGroup[]; secrets: string[] } {
+export function captureGroups(session: Session, selected: readonly SourceNode[]): { groups: CaptureGroup[]; secrets: string[]; warnings: SmeltError[] } {
   const errors: SmeltError[] = [];
+  const warnings: SmeltError[] = [];
   const secrets: string[] = [];
   const all = Object.values(session.compiled.manifest.sources).filter(hasCapture);
   const byKey = new Map<string, CaptureGroup>();
@@ -67,6 +68,10 @@ export function captureGroups(session: Session, selected: readonly SourceNode[])
       throw error;
     }
     if (resolved.connection.password) secrets.push(resolved.connection.password);
+    const written = source.config.capture!.connection.password;
+    if (written && !written.includes('{{')) {
+      warnings.push(new ConfigError(`${source.name}: capture.connection.password is written in the YAML, so it is copied wherever the project's YAML goes (target/manifest.json, the docs)`, { file: node.path, line: locate(['connection', 'password']), node: node.uniqueId }, "Read it from the environment: password: \"{{ env_var('OPS_PASSWORD') }}\" (or leave it out: PGPASSWORD is used)."));
+    }
     const [schema, table] = operationalTable(source, node.name);
     const key = `${resolved.connection.host}:${resolved.connection.port}/${resolved.connection.database}/${resolved.slot}`;
     const existing = byKey.get(key);
@@ -98,7 +103,7 @@ export function captureGroups(session: Session, selected: readonly SourceNode[])
     const group = groupOf.get(node.uniqueId);
     if (group && !groups.includes(group)) groups.push(group);
   }
-  return { groups, secrets };
+  return { groups, secrets, warnings };
 }
 
 /** The operational table a source captures: `cdc.table` (`schema.table`, or a name in public), else public.<name>. */

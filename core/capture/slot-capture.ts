@@ -25,6 +25,11 @@ export interface SlotCaptureOptions {
   warn?(message: string, hint?: string): void;
   /** For crash tests: called once a batch is committed to the change logs, before the slot is advanced. */
   afterAppend?(): void;
+  /**
+   * Seconds to wait for the slot when another session holds it (default 30): a capture killed
+   * mid-read leaves its server session running until that read ends.
+   */
+  slotWaitSeconds?: number;
 }
 
 export interface BatchReport {
@@ -77,8 +82,13 @@ export class SlotCapture {
     const log = options.log ?? (() => undefined);
     const db = await openReplicationSource(group.connection);
     try {
-      if (!(await db.tryLock(`${group.connection.database}/${group.slot}`))) {
-        throw new SlotBusyError(`Slot '${group.slot}' on ${db.where} is being read by another smelt capture or build`, { file: group.file, line: group.line }, 'A slot has one reader at a time: let that one keep the change logs up to date, or stop it first.');
+      const deadline = Date.now() + (options.slotWaitSeconds ?? 30) * 1000;
+      for (let attempt = 0; !(await db.tryLock(`${group.connection.database}/${group.slot}`)); attempt++) {
+        if (Date.now() >= deadline) {
+          throw new SlotBusyError(`Slot '${group.slot}' on ${db.where} is being read by another smelt capture or build`, { file: group.file, line: group.line }, 'A slot has one reader at a time: let that one keep the change logs up to date, or stop it first.');
+        }
+        if (attempt === 2) log(`Waiting for slot ${group.slot}: another session holds it`);
+        await sleep(500);
       }
       await checkServer(db, group);
       const tables = await checkTables(db, group);
@@ -335,18 +345,23 @@ export class SlotCapture {
   }
 
   private async peek(sql: string, params: unknown[]) {
-    try {
-      return await this.db.query<{ n: number }>(sql, params);
-    } catch (error) {
-      throw explainSlotError(error, this.options.group);
-    }
+    return this.whileSlotBusy(() => this.db.query<{ n: number }>(sql, params));
   }
 
   private async stream(sql: string, params: unknown[], chunk: number, onRows: (rows: Record<string, unknown>[]) => Promise<void>): Promise<void> {
-    try {
-      await this.db.stream(sql, params, chunk, onRows);
-    } catch (error) {
-      throw explainSlotError(error, this.options.group);
+    await this.whileSlotBusy(() => this.db.stream(sql, params, chunk, onRows));
+  }
+
+  /** Runs fn, trying again while the slot is active in another session (one left by a killed capture ends soon). */
+  private async whileSlotBusy<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.options.slotWaitSeconds ?? 30) * 1000;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!(error instanceof SmeltError && /is active for PID/.test(error.message)) || Date.now() >= deadline) throw explainSlotError(error, this.options.group);
+        await sleep(250);
+      }
     }
   }
 
@@ -418,4 +433,8 @@ function explainSlotError(error: unknown, group: CaptureGroup): unknown {
     return new DatabaseError(error.message, { file: group.file, line: group.line }, 'The slot was created before the publication: start it over (smelt capture --full-refresh with create_slot: true).', { cause: error });
   }
   return error;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -55,8 +55,9 @@ export async function captureTask(session: Session, options: CaptureOptions, rep
   const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['source'] });
   for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
   const nodes = selected.map((id) => manifest.sources[id]).filter((s): s is SourceNode => !!s && hasCapture(s));
-  const { groups, secrets } = captureGroups(session, nodes);
+  const { groups, secrets, warnings } = captureGroups(session, nodes);
   options.onSecrets?.(secrets);
+  warnings.forEach((w) => reporter.warn(w));
   const redact = redactor([...session.target.secrets, ...secrets]);
   writeManifest(session.targetPath, manifest, redact);
   const summary = (results: NodeResult[]): RunSummary => ({ command: 'capture', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) });
@@ -81,18 +82,34 @@ export async function captureTask(session: Session, options: CaptureOptions, rep
     return summary([]);
   }
 
+  // Opened (and the target locked) when a drain first has something to write, and closed when the
+  // drain ends: between drains `smelt run` (or build) can take the target.
+  let open: { adapter: Adapter; release: () => Promise<void> } | undefined;
   const warehouse: WarehouseAccess = async (fn) => {
-    const raw = await createAdapter(session.target, session.root, session.threads);
-    const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
-    let release: (() => Promise<void>) | undefined;
+    if (!open) {
+      const raw = await createAdapter(session.target, session.root, session.threads);
+      const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;
+      let release: (() => Promise<void>) | undefined;
+      try {
+        release = await lockTarget(session, adapter, 'capture', reporter, options.wait);
+        await adapter.open();
+      } catch (error) {
+        await release?.();
+        await adapter.close();
+        throw error;
+      }
+      open = { adapter, release };
+    }
+    return fn(open.adapter);
+  };
+  const closeWarehouse = async () => {
+    const held = open;
+    open = undefined;
+    if (!held) return;
     try {
-      // Per batch: between batches `smelt run` (or build) can take the target.
-      release = await lockTarget(session, adapter, 'capture', reporter, options.wait);
-      await adapter.open();
-      return await fn(adapter);
+      await held.release();
     } finally {
-      await release?.();
-      await adapter.close();
+      await held.adapter.close();
     }
   };
 
@@ -104,7 +121,7 @@ export async function captureTask(session: Session, options: CaptureOptions, rep
     const { capture, snapshot } = await SlotCapture.open({
       group, warehouse, batchSize: options.batchSize, fullRefresh: options.fullRefresh,
       log: (m) => reporter.info(m), warn: (m, hint) => reporter.warn(hint ? `${m}\n  hint: ${hint}` : m), afterAppend: crash,
-    });
+    }).finally(closeWarehouse);
     captures.set(group, capture);
     if (snapshot) record(snapshot, group);
   };
@@ -132,10 +149,14 @@ export async function captureTask(session: Session, options: CaptureOptions, rep
         if (options.signal?.aborted || failures.has(group.sources[0]!.source.uniqueId)) continue;
         try {
           if (!captures.has(group)) await openGroup(group);
-          for (;;) {
-            const report = await captures.get(group)!.poll();
-            record(report, group);
-            if (!report.more || options.signal?.aborted) break;
+          try {
+            for (;;) {
+              const report = await captures.get(group)!.poll();
+              record(report, group);
+              if (!report.more || options.signal?.aborted) break;
+            }
+          } finally {
+            await closeWarehouse();
           }
         } catch (error) {
           if (!(error instanceof SmeltError)) throw error;
@@ -156,6 +177,7 @@ export async function captureTask(session: Session, options: CaptureOptions, rep
     }
     if (!options.once) reporter.info('Stopped.');
   } finally {
+    await closeWarehouse();
     for (const capture of captures.values()) await capture.close();
   }
 
@@ -187,7 +209,7 @@ export async function captureSources(session: Session, adapter: Adapter, nodes: 
     let busy: string | undefined;
     let capture: SlotCapture | undefined;
     try {
-      const opened = await SlotCapture.open({ group, warehouse, log: (m) => reporter.info(`      ${m}`), warn: (m) => reporter.warn(m) });
+      const opened = await SlotCapture.open({ group, warehouse, log: (m) => reporter.info(`      ${m}`), warn: (m) => reporter.warn(m), slotWaitSeconds: 3 });
       capture = opened.capture;
       const reports = opened.snapshot ? [opened.snapshot] : [];
       for (;;) {

@@ -71,11 +71,14 @@ export class DuckdbAdapter implements Adapter {
         throw new DatabaseError(`Cannot create the folder for the DuckDB file ${path}: ${(error as Error).message}`, {}, 'Check the target path and its permissions.');
       }
     }
+    // A WAL left behind means the last writer died before its checkpoint: DuckDB replays it now.
+    const recovering = !readOnly && path !== ':memory:' && existsSync(`${path}.wal`);
     try {
       this.instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, this.options.threads)), ...(readOnly && path !== ':memory:' ? { access_mode: 'READ_ONLY' } : {}) });
     } catch (error) {
       throw translateOpenError(error, path);
     }
+    if (recovering) await rebuildIndexes(this.instance);
   }
 
   async acquire(): Promise<Connection> {
@@ -159,6 +162,29 @@ export class DuckdbAdapter implements Adapter {
     this.instance?.closeSync();
     this.instance = undefined;
     this.opening = undefined;
+  }
+}
+
+/**
+ * DuckDB 1.5.5 can lose the index entries of rows it replays from the WAL once that replay is
+ * checkpointed: a unique index then accepts duplicates and filtered scans skip those rows
+ * (reproduced with a table, a unique index and a process killed after a commit). Rebuilt
+ * right after the replay, before any checkpoint, the indexes hold every row again.
+ */
+async function rebuildIndexes(instance: DuckDBInstance): Promise<void> {
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(`select schema_name, index_name, sql from duckdb_indexes() where database_name = current_database() and sql is not null`);
+    const indexes = reader.getRowObjectsJson() as { schema_name: string; index_name: string; sql: string }[];
+    // One at a time: DuckDB keeps a dropped index's name until its transaction commits.
+    for (const index of indexes) {
+      await connection.run(`drop index "${index.schema_name.replaceAll('"', '""')}"."${index.index_name.replaceAll('"', '""')}"`);
+      await connection.run(index.sql);
+    }
+  } catch (error) {
+    throw new DatabaseError(`Rebuilding the indexes of the DuckDB file after its recovery failed: ${(error as Error).message}`, {}, 'The file was left by a process that stopped mid-write; a unique index that cannot be rebuilt holds duplicate keys.', { cause: error });
+  } finally {
+    connection.closeSync();
   }
 }
 
