@@ -79,14 +79,16 @@ export class Output implements Reporter {
     if (!this.io.isTty || this.json || this.options.quiet) return;
     const now = performance.now();
     if (!this.progressStarted.has(id)) this.progressStarted.set(id, now);
-    if (now - this.lastProgress < 100 && done < total) return;
+    if (now - this.lastProgress < 100 && (total === 0 || done < total)) return;
     this.lastProgress = now;
     const seconds = Math.max(0.001, (now - this.progressStarted.get(id)!) / 1000);
     const percent = total > 0 ? Math.min(100, Math.floor((100 * done) / total)) : 0;
     const width = 24;
     const filled = Math.round((percent / 100) * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    this.io.stdout(`\r\u001b[2K  ${label} [${bar}] ${percent}%  ${rows.toLocaleString('en-US')} rows  ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`);
+    // Without a known total (one file of change events) only the count and the rate are shown.
+    const share = total > 0 ? ` [${bar}] ${percent}%` : '';
+    this.io.stdout(`\r\u001b[2K  ${label}${share}  ${rows.toLocaleString('en-US')} rows  ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`);
     this.progressShown = true;
   }
 

@@ -25,6 +25,8 @@ export interface LoadOptions {
   /** Events per INSERT (one JSON parameter each). */
   batchSize?: number;
   now?: Date;
+  /** Told after each batch: events read so far, and files done of the files to read. */
+  onProgress?(events: number, filesDone: number, filesTotal: number): void;
 }
 
 export interface LoadReport {
@@ -110,7 +112,9 @@ export async function loadChanges(options: LoadOptions): Promise<LoadReport> {
           continue;
         }
         report.files++;
-        const stats = await loadFile({ connection, source, root, file, insert, insertReject, quarantine, firstSeq: seq, batchSize: options.batchSize ?? DEFAULT_BATCH });
+        const eventsBefore = report.events;
+        const progress = options.onProgress ? (events: number) => options.onProgress!(eventsBefore + events, files.length > 1 ? report.files - 1 : 0, files.length > 1 ? files.length : 0) : undefined;
+        const stats = await loadFile({ connection, source, root, file, insert, insertReject, quarantine, firstSeq: seq, batchSize: options.batchSize ?? DEFAULT_BATCH, ...(progress ? { progress } : {}) });
         seq = stats.lastSeq;
         // One set-based step per file: only events the change log does not hold yet.
         const newEvents = stats.events > 0 ? ((await execute(merge)).rowsAffected ?? 0) : 0;
@@ -147,6 +151,8 @@ interface FileLoad {
   quarantine: boolean;
   firstSeq: number;
   batchSize: number;
+  /** Called with the events read from this file so far. */
+  progress?(events: number): void;
 }
 
 interface FileStats {
@@ -219,7 +225,10 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
         if (ids.has(id)) continue;
         ids.add(id);
         batch.push(batchRow(event, id, ++stats.lastSeq, file, value.line, source));
-        if (batch.length >= load.batchSize) await flush();
+        if (batch.length >= load.batchSize) {
+          await flush();
+          load.progress?.(stats.events);
+        }
       }
     }
     await flush();

@@ -93,7 +93,10 @@ export async function ingestSources(session: Session, adapter: Adapter, sources:
         result = captured;
         failed ||= captured.status === 'error';
       } else try {
-        const report = await loadChanges({ adapter, source, root: session.root, fullRefresh: !!options.fullRefresh });
+        const report = await loadChanges({
+          adapter, source, root: session.root, fullRefresh: !!options.fullRefresh,
+          ...(reporter.progress ? { onProgress: (events: number, done: number, total: number) => reporter.progress!(node.uniqueId, source.name, events, done, total) } : {}),
+        });
         writeFileAtomic(join(session.targetPath, 'run', session.project.name, 'cdc', `${source.name}.sql`), redact(report.statements.map((s) => `${s};`).join('\n\n') + '\n'));
         const warnings = report.files + report.unchangedFiles === 0 ? [`no files match ${source.config.path.join(', ')}`] : [];
         warnings.forEach((w) => reporter.warn(`${source.name}: ${w}`));
