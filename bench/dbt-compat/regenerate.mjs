@@ -4,8 +4,8 @@
 // PostgreSQL, and writes each relation's rows and each node's result to
 // e2e/fixtures/dbt/expected/<fixture>.<dialect>.json.
 //
-//   python3 -m venv /tmp/dbt-venv && /tmp/dbt-venv/bin/pip install "dbt-core==1.10.*" "dbt-duckdb==1.10.*" "dbt-postgres==1.10.*"
-//   DBT=/tmp/dbt-venv/bin/dbt node bench/dbt-compat/regenerate.mjs [fixture ...]
+//   python3 -m venv .venv-dbt && .venv-dbt/bin/pip install "dbt-core==1.10.*" "dbt-duckdb==1.10.*" "dbt-postgres==1.10.*"
+//   DBT=.venv-dbt/bin/dbt node bench/dbt-compat/regenerate.mjs [fixture ...]
 //
 // Without dbt it prints a notice and exits 0: the committed expectations stay as they are.
 import { spawnSync } from 'node:child_process';
