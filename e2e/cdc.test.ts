@@ -403,9 +403,9 @@ sources:
     expect(deleted).toEqual([{ name: 'Eve' }]);
 
     // Incremental runs and one build from the whole change log agree.
-    const incremental = { current: await derived('customers_current'), history: await project.query(`select * from ${project.schema}.customers_history order by _cdc_key, valid_from, op`) };
+    const incremental = { current: await derived('customers_current'), history: await project.query(`select * from ${project.schema}.customers_history order by _cdc_key, valid_from, _cdc_lsn, op`) };
     expect((await project.cli('run', '--full-refresh')).code).toBe(0);
     expect(await derived('customers_current')).toEqual(incremental.current);
-    expect(await project.query(`select * from ${project.schema}.customers_history order by _cdc_key, valid_from, op`)).toEqual(incremental.history);
+    expect(await project.query(`select * from ${project.schema}.customers_history order by _cdc_key, valid_from, _cdc_lsn, op`)).toEqual(incremental.history);
   });
 });
