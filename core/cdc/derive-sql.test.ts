@@ -1,7 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { goldenFiles } from '../../e2e/support/golden.js';
 import { Dialect } from '../adapters/dialect.js';
 import type { CdcSource } from './cdc-source.js';
 import { createChangeLog, createStaging, insertBatch, mergeStaging, timestampLiteral } from './change-log.js';
@@ -12,19 +10,8 @@ import { jsonSqlFor, typedField } from './json-sql.js';
  * Golden SQL: what loading a change log and deriving current state and history send on each
  * dialect (UPDATE_GOLDEN=1 npx vitest run core/cdc rewrites the files).
  */
-const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
-function expectGolden(file: string, statements: string[]): void {
-  const text = `${statements.map((s) => `${s};`).join('\n\n')}\n`;
-  const path = join(GOLDEN, file);
-  if (UPDATE || !existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    if (!UPDATE && process.env.CI) throw new Error(`golden file ${file} is missing; run with UPDATE_GOLDEN=1 and commit it`);
-  }
-  expect(text, `golden file ${file} (UPDATE_GOLDEN=1 rewrites it)`).toBe(readFileSync(path, 'utf8'));
-}
+const expectGolden = goldenFiles(import.meta.url);
 
 const source: CdcSource = {
   uniqueId: 'source.shop.shop_cdc.customers',

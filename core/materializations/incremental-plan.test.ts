@@ -1,25 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { goldenFiles } from '../../e2e/support/golden.js';
 import { Dialect } from '../adapters/dialect.js';
 import { ConfigError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { diffColumns, incrementalConfig, planApply, planSchemaChange, type IncrementalConfig } from './incremental-plan.js';
 
 /* Golden SQL for each incremental strategy and schema-change mode, per dialect (UPDATE_GOLDEN=1 rewrites). */
-const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
-function expectGolden(file: string, statements: string[]): void {
-  const text = `${statements.map((s) => `${s};`).join('\n\n')}\n`;
-  const path = join(GOLDEN, file);
-  if (UPDATE || !existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-  }
-  expect(text).toBe(readFileSync(path, 'utf8'));
-}
+const expectGolden = goldenFiles(import.meta.url);
 
 const target = { schema: 'analytics', identifier: 'fct_events' };
 const staging = { schema: 'analytics', identifier: 'fct_events__incr__smelt_tmp' };

@@ -1,7 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { goldenFiles } from '../../e2e/support/golden.js';
 import type { Adapter, RelationInfo } from '../adapters/adapter.js';
 import { DuckdbAdapter } from '../adapters/duckdb/duckdb-adapter.js';
 import { PostgresAdapter } from '../adapters/postgres/postgres-adapter.js';
@@ -15,8 +13,6 @@ import { ViewMaterialization } from './view.js';
  * files is a change in what runs against users' warehouses, so it should be a deliberate one:
  * UPDATE_GOLDEN=1 npx vitest run core/materializations rewrites them.
  */
-const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 // Constructing an adapter opens nothing: only its dialect and capabilities are used here.
 const ADAPTERS: Record<string, Adapter> = {
@@ -56,16 +52,7 @@ const CASES: Record<string, RelationInfo | undefined> = {
 
 const STRATEGIES = { table: new TableMaterialization(), view: new ViewMaterialization() };
 
-function expectGolden(file: string, statements: string[]): void {
-  const text = `${statements.map((s) => `${s};`).join('\n\n')}\n`;
-  const path = join(GOLDEN, file);
-  if (UPDATE || !existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    if (!UPDATE && process.env.CI) throw new Error(`golden file ${file} is missing; run with UPDATE_GOLDEN=1 and commit it`);
-  }
-  expect(text, `golden file ${file} (UPDATE_GOLDEN=1 rewrites it)`).toBe(readFileSync(path, 'utf8'));
-}
+const expectGolden = goldenFiles(import.meta.url);
 
 describe.each(Object.keys(ADAPTERS))('golden SQL on %s', (dialectName) => {
   const adapter = ADAPTERS[dialectName]!;
