@@ -1,21 +1,12 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { expectCleanFailure, nodeLines } from './support/expect-output.js';
-import { dialects, FixtureProject, PG, type DialectName } from './support/project.js';
+import { dialects, fixtures, PG, type DialectName, type FixtureProject } from './support/project.js';
 
 /* compile, ls, run with selectors, debug, clean and init, through the CLI. */
-const projects: FixtureProject[] = [];
-afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-function fixture(dialect: DialectName, files: Record<string, string>, projectYml?: string): FixtureProject {
-  const project = new FixtureProject(dialect, files, projectYml ? { projectYml } : {});
-  projects.push(project);
-  return project;
-}
+const fixture = fixtures();
 
 const SHOP_YML = `name: shop
 version: "1.0"

@@ -1,21 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectCleanFailure } from './support/expect-output.js';
-import { dialects, FixtureProject, type DialectName } from './support/project.js';
+import { dialects, fixtures } from './support/project.js';
 
 /*
  * The everyday commands and flags beyond run: show, compile --inline, run-operation, retry,
  * source freshness, hooks, --log-format json, --debug, --vars, --fail-fast.
  */
-const projects: FixtureProject[] = [];
-afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-function fixture(dialect: DialectName, files: Record<string, string>, projectYml?: string): FixtureProject {
-  const project = new FixtureProject(dialect, files, projectYml ? { projectYml } : {});
-  projects.push(project);
-  return project;
-}
+const fixture = fixtures();
 
 const FILES = {
   'models/orders.sql': "select * from (values (1, 'open', 10), (2, 'paid', 25), (3, 'paid', 40)) as t(order_id, status, amount)\n",

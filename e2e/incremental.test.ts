@@ -1,22 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectCleanFailure } from './support/expect-output.js';
-import { dialects, FixtureProject, type DialectName } from './support/project.js';
+import { dialects, fixtures, type FixtureProject } from './support/project.js';
 
 /*
  * Incremental models and state-based runs, end to end on every dialect: each strategy, the
  * NULL-key guard, on_schema_change, --full-refresh, transactional failure, state:modified and
  * run --changed with breaking / non-breaking classification.
  */
-const projects: FixtureProject[] = [];
-afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-function fixture(dialect: DialectName, files: Record<string, string>): FixtureProject {
-  const project = new FixtureProject(dialect, files);
-  projects.push(project);
-  return project;
-}
+const fixture = fixtures();
 
 /** Source rows are chosen by a var, so each run can "land" a new batch. */
 const SOURCE = `select * from (values

@@ -1,23 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nodeLines } from './support/expect-output.js';
-import { dialects, FixtureProject, type DialectName } from './support/project.js';
+import { dialects, fixtures } from './support/project.js';
 
 /*
  * `smelt run` end to end, on every dialect: order and output, each materialization, custom
  * schemas, atomic rebuilds, dependent views, threads, failures and run_results.json.
  */
-const projects: FixtureProject[] = [];
-afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-function fixture(dialect: DialectName, files: Record<string, string>, projectYml?: string): FixtureProject {
-  const project = new FixtureProject(dialect, files, projectYml ? { projectYml } : {});
-  projects.push(project);
-  return project;
-}
+const fixture = fixtures();
 
 const MEDALLION_YML = `name: shop
 version: "1.0"

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectCleanFailure } from './support/expect-output.js';
-import { dialects, FixtureProject, type DialectName } from './support/project.js';
+import { dialects, fixtures, type FixtureProject } from './support/project.js';
 
 /*
  * `smelt seed` end to end, the same test body on every dialect: inferred and overridden types,
@@ -10,16 +10,7 @@ import { dialects, FixtureProject, type DialectName } from './support/project.js
  * changes, run history, every kind of bad file (which must leave the previous table as it was),
  * values that look like SQL, and selection.
  */
-const projects: FixtureProject[] = [];
-afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-function fixture(dialect: DialectName, files: Record<string, string>, projectYml?: string): FixtureProject {
-  const project = new FixtureProject(dialect, files, projectYml ? { projectYml } : {});
-  projects.push(project);
-  return project;
-}
+const fixture = fixtures();
 
 /** The same type written the way both databases name it. */
 function canonicalType(type: string): string {

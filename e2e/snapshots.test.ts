@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectCleanFailure } from './support/expect-output.js';
-import { dialects, FixtureProject, PG, type DialectName } from './support/project.js';
+import { dialects, fixtures, PG, type FixtureProject } from './support/project.js';
 import { resultLines } from './support/test-output.js';
 
 /*
@@ -11,16 +11,7 @@ import { resultLines } from './support/test-output.js';
  * timestamp and check strategies, hard_deletes ignore / invalidate / new_record, ref() to a
  * snapshot, `smelt build` order, errors with file and line, and two runs at once.
  */
-const projects: FixtureProject[] = [];
-afterAll(async () => {
-  await Promise.all(projects.map((p) => p.cleanup()));
-});
-
-function fixture(dialect: DialectName, files: Record<string, string>): FixtureProject {
-  const project = new FixtureProject(dialect, files);
-  projects.push(project);
-  return project;
-}
+const fixture = fixtures();
 
 /** Rows chosen by vars, so each run can change, add or remove some. */
 const SOURCE = `select * from (values

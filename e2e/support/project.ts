@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterAll } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { main } from '../../cli/main.js';
@@ -136,4 +137,20 @@ export class FixtureProject {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The fixture maker of one test file: every project it makes is removed (with its PostgreSQL
+ * schemas) after that file's tests.
+ */
+export function fixtures(): (dialect: DialectName, files: Record<string, string>, projectYml?: string) => FixtureProject {
+  const made: FixtureProject[] = [];
+  afterAll(async () => {
+    await Promise.all(made.map((p) => p.cleanup()));
+  });
+  return (dialect, files, projectYml) => {
+    const project = new FixtureProject(dialect, files, projectYml ? { projectYml } : {});
+    made.push(project);
+    return project;
+  };
 }
