@@ -5,7 +5,7 @@ import { folderConfigFor, mergeConfig } from '../project/folder-config.js';
 import type { Project, ProjectSourceFile } from '../project/load-project.js';
 import type { ColumnProperties, ModelProperties, SourceProperties } from '../project/schemas.js';
 import type { YamlFile } from '../project/yaml-file.js';
-import { TemplateContext, type NodeHooks, type RunContext } from '../template/context.js';
+import { TemplateContext, type NodeHooks, type RenderInput, type RunContext } from '../template/context.js';
 import { TemplateEnvironment } from '../template/environment.js';
 import { primeTemplateCache, saveTemplateCache } from '../template/template-cache.js';
 import { cteName, inlineCtes, type Cte } from '../template/inline-ctes.js';
@@ -15,6 +15,7 @@ import { snapshotConfig } from '../snapshots/snapshot-config.js';
 import { compileTests } from '../testing/compile-tests.js';
 import { sha256 } from '../util/hash.js';
 import { didYouMean } from '../util/suggest.js';
+import { RenderCache, renderScope, type RenderEntry } from './render-cache.js';
 import type { ColumnInfo, CompiledNode, Manifest, Materialization, NodeConfig, RelationName, SourceNode } from './types.js';
 
 export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'ephemeral', 'incremental', 'cdc_current', 'cdc_history'];
@@ -69,6 +70,15 @@ interface Candidate {
   pass1Sql?: string;
   /** The template read config.get/model, whose values can differ between the passes. */
   contextSensitive?: boolean;
+  /** Outside values the render read (vars, env vars, target fields, flags), for the render cache. */
+  inputs: Map<string, RenderInput>;
+  /** The render read something that differs on every invocation: never cached. */
+  volatile?: boolean;
+  /** Render-cache key parts: the file's hash and the config the model started from. */
+  textHash?: string;
+  baseConfig?: string;
+  /** A cached render whose file and inputs are unchanged (its relations are checked in pass 2). */
+  cached?: RenderEntry;
 }
 
 /**
@@ -82,10 +92,18 @@ export function compileProject(options: CompileOptions): CompileResult {
   project.warnings.forEach((w) => errors.warn(w));
 
   const environment = new TemplateEnvironment(project.name);
-  if (options.targetPath) primeTemplateCache(environment, options.targetPath);
-  const primed = environment.compiledSources.size;
   environment.loadMacros(project.macros, errors);
+  // Generated template code is loaded on the first template that needs it, if any does.
+  let primed: number | undefined;
+  const targetPath = options.targetPath;
+  if (targetPath) {
+    environment.loadCompiledSources = () => {
+      primeTemplateCache(environment, targetPath);
+      primed = environment.compiledSources.size;
+    };
+  }
   const context = new TemplateContext(environment, run);
+  const cache = RenderCache.open(targetPath, renderScope(project, run));
 
   // dbt renders Jinja in a source's schema, database and identifier: `schema: "{{ target.schema }}"`.
   const renderName = (text: string, path: string): string => (text.includes('{{') || text.includes('{%') ? context.renderText({ path, text }).trim() : text);
@@ -98,9 +116,11 @@ export function compileProject(options: CompileOptions): CompileResult {
   const failed = new Set<string>();
   for (const candidate of candidates.values()) {
     if (candidate.resourceType === 'seed') continue;
+    if (candidate.resourceType === 'model' && reuseRender(candidate, cache, run)) continue;
     const ok = errors.attempt(() => {
       const hooks = parseHooks(candidate, candidates, sources, run);
-      context.renderNode(candidate.file, hooks, candidate.uniqueId);
+      const sql = context.renderNode(candidate.file, hooks, candidate.uniqueId);
+      if (candidate.resourceType === 'model') candidate.pass1Sql = sql;
       return true;
     });
     if (!ok) failed.add(candidate.uniqueId);
@@ -140,12 +160,17 @@ export function compileProject(options: CompileOptions): CompileResult {
         const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
         rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId).trim());
       } else if (candidate.resourceType === 'model') {
-        if (candidate.pass1Sql !== undefined && pass1IsFinal(candidate, candidates, relations, run)) {
+        const fingerprint = dependencyFingerprint(candidate, candidates, relations, sources);
+        if (candidate.cached && candidate.cached.fingerprint === fingerprint) {
+          rendered.set(candidate.uniqueId, candidate.cached.sql);
+        } else if (candidate.pass1Sql !== undefined && pass1IsFinal(candidate, candidates, relations, run)) {
           rendered.set(candidate.uniqueId, candidate.pass1Sql);
         } else {
           const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
           rendered.set(candidate.uniqueId, context.renderNode(candidate.file, hooks, candidate.uniqueId));
         }
+        if (candidate.cached?.fingerprint === fingerprint) cache.keep(candidate.uniqueId, candidate.cached);
+        else if (!candidate.volatile) cache.keep(candidate.uniqueId, toEntry(candidate, node, fingerprint, rendered.get(candidate.uniqueId)!));
       }
       nodes[node.uniqueId] = node;
     });
@@ -156,17 +181,24 @@ export function compileProject(options: CompileOptions): CompileResult {
   const parentMap: Record<string, string[]> = {};
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
   for (const source of Object.values(sources)) parentMap[source.uniqueId] = [];
-  if (options.targetPath) saveTemplateCache(environment, options.targetPath, primed);
+  cache.save();
+  if (targetPath && primed !== undefined) {
+    // Templates whose renders came from the cache keep their generated code for later.
+    const retain = new Set<string>();
+    for (const candidate of candidates.values()) if (candidate.cached) retain.add(environment.templateHash(candidate.file.text));
+    saveTemplateCache(environment, targetPath, primed, retain);
+  }
   const dag = Dag.fromParentMap(parentMap);
   const cycle = dag.findCycle();
   if (cycle.length > 0) errors.add(cycleError(cycle, nodes));
   errors.throwIfAny();
   const order = dag.topologicalOrder();
 
+  const hasEphemerals = Object.values(nodes).some((node) => node.config.materialized === 'ephemeral');
   for (const id of order) {
     const node = nodes[id];
     if (!node || !rendered.has(id)) continue;
-    node.compiledSql = inlineCtes(rendered.get(id)!, ephemeralCtes(id, nodes, rendered, dag));
+    node.compiledSql = hasEphemerals ? inlineCtes(rendered.get(id)!, ephemeralCtes(id, nodes, rendered, dag)) : rendered.get(id)!;
   }
 
   const childMap: Record<string, string[]> = {};
@@ -206,7 +238,7 @@ export function compileProject(options: CompileOptions): CompileResult {
     renderInline(text, path = '<inline>') {
       const candidate: Candidate = {
         name: 'inline', uniqueId: `sql_operation.${project.name}.inline`, resourceType: 'model', file: { path, text }, folders: [],
-        config: {}, refs: [], sources: [], macros: new Set(), vars: new Map(),
+        config: {}, refs: [], sources: [], macros: new Set(), vars: new Map(), inputs: new Map(),
       };
       const node = toNode(candidate, { schema: run.target.schema, identifier: 'inline' }, run.target.schema, environment);
       const hooks = compileHooks(candidate, node, candidates, relations, sources, run, false);
@@ -263,6 +295,7 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
       sources: [],
       macros: new Set(),
       vars: new Map(),
+      inputs: new Map(),
     });
   }
   for (const path of project.seeds) {
@@ -279,6 +312,7 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
       sources: [],
       macros: new Set(),
       vars: new Map(),
+      inputs: new Map(),
     });
   }
   for (const snapshot of collectSnapshots(project, errors)) {
@@ -294,6 +328,7 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
       sources: [],
       macros: new Set(),
       vars: new Map(),
+      inputs: new Map(),
     });
   }
   return byId;
@@ -394,6 +429,10 @@ function parseHooks(candidate: Candidate, candidates: Map<string, Candidate>, so
     },
     recordMacro: (name) => candidate.macros.add(name),
     recordVar: (name, value) => candidate.vars.set(name, value),
+    recordInput: (input) => candidate.inputs.set(`${input.kind}:${input.name}`, input),
+    markVolatile: () => {
+      candidate.volatile = true;
+    },
     this: placeholder(candidate.name),
     isIncremental: () => false,
     // Reading `model` marks the render as pass-dependent (pass 2 knows the final schema and alias).
@@ -444,6 +483,10 @@ function compileHooks(
     source: (sourceName, tableName) => new TemplateRelation(findSource(sourceName, tableName, sources).relation, run.quote),
     // config() was already recorded in pass 1; a second call must not double-append tags.
     setConfig: () => undefined,
+    recordInput: (input) => candidate.inputs.set(`${input.kind}:${input.name}`, input),
+    markVolatile: () => {
+      candidate.volatile = true;
+    },
     getConfig: (key) => node.config[key],
     this: new TemplateRelation(node.relation, run.quote),
     isIncremental: () => isIncremental,
@@ -564,8 +607,8 @@ function toNode(candidate: Candidate, relation: RelationName, targetSchema: stri
     rawSql: candidate.resourceType === 'snapshot' ? candidate.file.text.trim() : candidate.file.text,
     compiledSql: '',
     dependsOn: { nodes: [...candidate.refs, ...candidate.sources], macros: [...candidate.macros].sort().map((m) => environment.macros.get(m)?.uniqueId ?? m) },
-    checksum: sha256(candidate.file.text),
-    stateChecksum: stateChecksum(candidate, config, environment),
+    checksum: candidate.textHash ?? sha256(candidate.file.text),
+    stateChecksum: candidate.cached?.stateChecksum ?? stateChecksum(candidate, config, environment),
     startLine: candidate.startLine ?? 1,
   };
 }
@@ -598,4 +641,51 @@ function ephemeralCtes(id: string, nodes: Record<string, CompiledNode>, rendered
   };
   visit(id);
   return ordered.map((parent) => ({ name: cteName(nodes[parent]!.name), sql: rendered.get(parent)! }));
+}
+
+/**
+ * Takes a model's config, refs, sources, macros and vars from the render cache when its file,
+ * starting config and the outside values it read are unchanged: pass 1 is skipped for it.
+ */
+function reuseRender(candidate: Candidate, cache: RenderCache, run: RunContext): boolean {
+  candidate.textHash = sha256(candidate.file.text);
+  candidate.baseConfig = JSON.stringify(candidate.config);
+  const entry = cache.lookup(candidate.uniqueId, candidate.file.path, candidate.textHash, candidate.baseConfig, run);
+  if (!entry) return false;
+  candidate.cached = entry;
+  candidate.config = entry.config;
+  candidate.refs = entry.refs;
+  candidate.sources = entry.sources;
+  candidate.macros = new Set(entry.macros);
+  candidate.vars = new Map(entry.vars);
+  candidate.inputs = new Map(entry.inputs.map((input) => [`${input.kind}:${input.name}`, input]));
+  return true;
+}
+
+/** The relations a model's final SQL names: its own, each ref's (and whether it inlines as a CTE), each source's. */
+function dependencyFingerprint(candidate: Candidate, candidates: Map<string, Candidate>, relations: Map<string, RelationName>, sources: Record<string, SourceNode>): string {
+  const parts: unknown[] = [relations.get(candidate.uniqueId) ?? null];
+  for (const id of candidate.refs) {
+    const target = candidates.get(id);
+    parts.push([id, relations.get(id) ?? null, target?.config.materialized === 'ephemeral' ? target.name : null]);
+  }
+  for (const id of candidate.sources) parts.push([id, sources[id]?.relation ?? null]);
+  return JSON.stringify(parts);
+}
+
+function toEntry(candidate: Candidate, node: CompiledNode, fingerprint: string, sql: string): RenderEntry {
+  return {
+    path: candidate.file.path,
+    textHash: candidate.textHash ?? sha256(candidate.file.text),
+    baseConfig: candidate.baseConfig ?? '',
+    config: candidate.config,
+    refs: candidate.refs,
+    sources: candidate.sources,
+    macros: [...candidate.macros],
+    vars: [...candidate.vars],
+    inputs: [...candidate.inputs.values()],
+    fingerprint,
+    sql,
+    stateChecksum: node.stateChecksum,
+  };
 }

@@ -1,22 +1,24 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 /** Files below `dirs` (relative to root) whose names end with one of `extensions`, sorted, relative, forward slashes. */
 export function discoverFiles(root: string, dirs: readonly string[], extensions: readonly string[]): string[] {
   const found: string[] = [];
   const walk = (absDir: string): void => {
-    let entries: string[];
+    let entries: Dirent[];
     try {
-      entries = readdirSync(absDir);
+      entries = readdirSync(absDir, { withFileTypes: true });
     } catch {
       return; // a configured folder that does not exist simply holds nothing
     }
-    for (const entry of entries.sort()) {
-      if (entry.startsWith('.')) continue;
-      const abs = join(absDir, entry);
-      const stats = statSync(abs);
-      if (stats.isDirectory()) walk(abs);
-      else if (extensions.some((ext) => entry.endsWith(ext))) found.push(toPosix(relative(root, abs)));
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const abs = join(absDir, entry.name);
+      // Only a symbolic link needs a stat to tell a folder from a file.
+      const isDirectory = entry.isSymbolicLink() ? statSync(abs).isDirectory() : entry.isDirectory();
+      if (isDirectory) walk(abs);
+      else if (extensions.some((ext) => entry.name.endsWith(ext))) found.push(toPosix(relative(root, abs)));
     }
   };
   for (const dir of dirs) walk(join(root, dir));

@@ -41,6 +41,28 @@ export interface NodeHooks {
   /** Told of every macro and var the node uses, so state comparison can see changes to them. */
   recordMacro?(name: string): void;
   recordVar?(name: string, value: unknown): void;
+  /**
+   * Told of every input from outside the files the render read (a var, an environment
+   * variable, a field of `target`, a flag), so a cached render can be checked against them.
+   */
+  recordInput?(input: RenderInput): void;
+  /** Told when the render read something that differs on every invocation (run_started_at ...). */
+  markVolatile?(): void;
+}
+
+/** One outside value a render read: `present` is false when the name was unset. */
+export interface RenderInput {
+  kind: 'var' | 'env' | 'target' | 'flag';
+  name: string;
+  present: boolean;
+  value?: unknown;
+}
+
+/** What each kind of input is now, for checking a recorded one. */
+export function currentInput(run: RunContext, kind: RenderInput['kind'], name: string): RenderInput {
+  const table: Record<string, unknown> = kind === 'var' ? run.vars : kind === 'env' ? run.env : kind === 'target' ? run.target : { FULL_REFRESH: run.fullRefresh };
+  const present = Object.prototype.hasOwnProperty.call(table, name) && table[name] !== undefined;
+  return present ? { kind, name, present, value: table[name] } : { kind, name, present };
 }
 
 /**
@@ -53,7 +75,20 @@ export class TemplateContext {
   constructor(private readonly environment: TemplateEnvironment, private readonly run: RunContext) {
     this.install();
     installDbtGlobals(environment, run);
+    this.setVolatile('print', environment.globals.print);
     environment.onMacroCall = (name) => this.current?.recordMacro?.(name);
+  }
+
+  /** A global whose every read marks the current render volatile (see NodeHooks.markVolatile). */
+  private setVolatile(name: string, value: unknown): void {
+    Object.defineProperty(this.environment.globals, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        this.current?.markVolatile?.();
+        return value;
+      },
+    });
   }
 
   /** Renders one node's SQL with `hooks` as its context. */
@@ -121,6 +156,7 @@ export class TemplateContext {
     env.setGlobal('var', (...args: unknown[]) => {
       const split = splitArgs(args);
       const name = String(argument(split, 0, 'name'));
+      this.current?.recordInput?.(currentInput(run, 'var', name));
       if (name in run.vars) {
         this.current?.recordVar?.(name, run.vars[name]);
         return run.vars[name];
@@ -137,22 +173,34 @@ export class TemplateContext {
       const split = splitArgs(args);
       const name = String(argument(split, 0, 'name'));
       const value = run.env[name];
+      this.current?.recordInput?.(currentInput(run, 'env', name));
       if (value !== undefined) return value;
       if (split.positional.length > 1 || 'default' in split.keywords) return argument(split, 1, 'default');
       throw new CompileError(`Environment variable '${name}' is not set and has no default`, {}, `Export ${name}, or give a default: env_var('${name}', 'value').`);
     });
 
     env.setGlobal('is_incremental', () => this.current?.isIncremental() ?? false);
-    env.setGlobal('target', run.target);
+    // Reads of `target` and `flags` are recorded field by field: a cached render stays valid
+    // until a field it read changes (not on every change of --threads).
+    const recorded = (kind: 'target' | 'flag', values: Record<string, unknown>): Record<string, unknown> => new Proxy(values, {
+      get: (object, key, receiver) => {
+        if (typeof key === 'string') this.current?.recordInput?.(currentInput(run, kind, key));
+        return Reflect.get(object, key, receiver) as unknown;
+      },
+    });
+    env.setGlobal('target', recorded('target', run.target));
     env.setGlobal('project_name', run.projectName);
-    env.setGlobal('invocation_id', run.invocationId);
-    env.setGlobal('run_started_at', new TemplateTimestamp(run.runStartedAt));
-    env.setGlobal('flags', { FULL_REFRESH: run.fullRefresh });
-    env.setGlobal('log', (message: unknown) => {
+    env.setGlobal('flags', recorded('flag', { FULL_REFRESH: run.fullRefresh }));
+    // Values that differ on every invocation, and side effects of rendering: a render that
+    // touches one is never served from the render cache.
+    const volatile = (name: string, value: unknown): void => this.setVolatile(name, value);
+    volatile('invocation_id', run.invocationId);
+    volatile('run_started_at', new TemplateTimestamp(run.runStartedAt));
+    volatile('log', (message: unknown) => {
       run.log?.(String(message));
       return '';
     });
-    env.setGlobal('exceptions', {
+    volatile('exceptions', {
       raise_compiler_error: (message: unknown) => {
         throw new CompileError(String(message));
       },

@@ -87,6 +87,12 @@ export class TemplateEnvironment {
       const hash = sha256(text);
       let code = this.compiledSources.get(hash);
       try {
+        if (code === undefined && !this.factories.has(hash) && this.loadCompiledSources) {
+          const load = this.loadCompiledSources;
+          this.loadCompiledSources = undefined;
+          load();
+          code = this.compiledSources.get(hash);
+        }
         const factory = this.factories.get(hash);
         let props: unknown;
         if (factory) {
@@ -108,6 +114,17 @@ export class TemplateEnvironment {
       this.cache.set(key, template);
     }
     return template;
+  }
+
+  /**
+   * Called once, on the first template that is neither compiled nor primed: loads the cache of
+   * generated code only when a render needs it (a warm compile reuses renders and needs none).
+   */
+  loadCompiledSources: (() => void) | undefined;
+
+  /** The key of a template's generated code in `compiledSources`. */
+  templateHash(text: string): string {
+    return sha256(preprocess(text));
   }
 
   /** Generated JavaScript per template-text hash: filled by compile(), primed from a cache file. */

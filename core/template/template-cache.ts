@@ -8,8 +8,9 @@ import type { TemplateEnvironment } from './environment.js';
 /**
  * Part of dbt's "partial parsing": the JavaScript nunjucks generates for each template, keyed
  * by a hash of the template's text, kept in target/partial/templates.json. A file whose text
- * did not change is not lexed, parsed or code-generated again; it is still rendered, so refs,
- * vars and macros are always current. Any version change of smelt drops the cache.
+ * did not change is not lexed, parsed or code-generated again when it has to be rendered again
+ * (its render is usually reused whole: see core/manifest/render-cache.ts). Any version change
+ * of smelt drops the cache.
  */
 interface CacheFile {
   smeltVersion: string;
@@ -35,11 +36,15 @@ export function primeTemplateCache(environment: TemplateEnvironment, targetPath:
   }
 }
 
-/** Writes the cache when this process compiled something new or stopped using an entry. */
-export function saveTemplateCache(environment: TemplateEnvironment, targetPath: string, primedCount: number): void {
-  const used = environment.usedSources;
-  if (used.size === primedCount && [...used].every((h) => environment.compiledSources.has(h)) && environment.compiledSources.size === primedCount) return;
+/**
+ * Writes the cache when this process compiled something new or stopped using an entry. `retain`
+ * names templates this process did not need (their renders came from the render cache) but
+ * whose files still exist: their code is kept for the day they render again.
+ */
+export function saveTemplateCache(environment: TemplateEnvironment, targetPath: string, primedCount: number, retain: ReadonlySet<string> = new Set()): void {
+  const keep = new Set([...environment.usedSources, ...[...retain].filter((h) => environment.compiledSources.has(h))]);
+  if (keep.size === primedCount && [...keep].every((h) => environment.compiledSources.has(h)) && environment.compiledSources.size === primedCount) return;
   const templates: Record<string, string> = {};
-  for (const hash of used) templates[hash] = environment.compiledSources.get(hash)!;
+  for (const hash of keep) templates[hash] = environment.compiledSources.get(hash)!;
   writeFileAtomic(templateCachePath(targetPath), JSON.stringify({ smeltVersion: CACHE_VERSION, templates } satisfies CacheFile));
 }
