@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdb } from './driver.js';
 import { DatabaseError } from '../../errors.js';
 import type { RelationName } from '../../manifest/types.js';
 import {
@@ -74,7 +75,7 @@ export class DuckdbAdapter implements Adapter {
     // A WAL left behind means the last writer died before its checkpoint: DuckDB replays it now.
     const recovering = !readOnly && path !== ':memory:' && existsSync(`${path}.wal`);
     try {
-      this.instance = await DuckDBInstance.create(path, { threads: String(Math.max(1, this.options.threads)), ...(readOnly && path !== ':memory:' ? { access_mode: 'READ_ONLY' } : {}) });
+      this.instance = await duckdb.DuckDBInstance.create(path, { threads: String(Math.max(1, this.options.threads)), ...(readOnly && path !== ':memory:' ? { access_mode: 'READ_ONLY' } : {}) });
     } catch (error) {
       throw translateOpenError(error, path);
     }
@@ -149,7 +150,7 @@ export class DuckdbAdapter implements Adapter {
   }
 
   async parseSql(statements: readonly string[]): Promise<ParsedStatement[]> {
-    const instance = this.instance ?? (this.parser ??= await DuckDBInstance.create(':memory:'));
+    const instance = this.instance ?? (this.parser ??= await duckdb.DuckDBInstance.create(':memory:'));
     return parseSqlWithDuckdb(instance, statements);
   }
 

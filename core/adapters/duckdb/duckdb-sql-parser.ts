@@ -1,4 +1,5 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { duckdb } from './driver.js';
 import type { SqlAst, SqlParser } from '../sql-parser.js';
 
 /** Parses SQL with DuckDB's json_serialize_sql() in a private in-memory database. */
@@ -6,7 +7,7 @@ export class DuckdbSqlParser implements SqlParser {
   private constructor(private readonly instance: DuckDBInstance, private readonly connection: DuckDBConnection) {}
 
   static async create(): Promise<DuckdbSqlParser> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await duckdb.DuckDBInstance.create(':memory:');
     return new DuckdbSqlParser(instance, await instance.connect());
   }
 

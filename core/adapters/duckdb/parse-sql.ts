@@ -1,4 +1,5 @@
-import { LIST, VARCHAR, listValue, type DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { duckdb } from './driver.js';
 import type { ParsedStatement } from '../adapter.js';
 
 /** Statements per query: one round trip parses many, which matters on 10,000-model projects. */
@@ -23,8 +24,8 @@ export async function parseSqlWithDuckdb(instance: DuckDBInstance, statements: r
         const batch = statements.slice(start, start + BATCH);
         const reader = await connection.runAndReadAll(
           'select json_serialize_sql(s) as j from unnest($1) with ordinality as t(s, i) order by i',
-          [listValue([...batch])],
-          [LIST(VARCHAR)],
+          [duckdb.listValue([...batch])],
+          [duckdb.LIST(duckdb.VARCHAR)],
         );
         reader.getRows().forEach(([json], i) => {
           results[start + i] = toParsed(String(json));
