@@ -7,6 +7,8 @@ import { DependencyError } from '../errors.js';
  */
 export class Dag {
   private readonly graph = new DirectedGraph({ allowSelfLoops: true });
+  /** The last topological order: compile, selection and the runner all ask for it. */
+  private order: string[] | undefined;
 
   static fromParentMap(parentMap: Record<string, string[]>): Dag {
     const dag = new Dag();
@@ -18,10 +20,12 @@ export class Dag {
   }
 
   addNode(id: string): void {
+    this.order = undefined;
     this.graph.mergeNode(id);
   }
 
   addEdge(parent: string, child: string): void {
+    this.order = undefined;
     this.graph.mergeNode(parent);
     this.graph.mergeNode(child);
     this.graph.mergeEdge(parent, child);
@@ -80,6 +84,22 @@ export class Dag {
    * order. Throws a DependencyError naming the whole cycle if there is one.
    */
   topologicalOrder(): string[] {
+    this.order ??= this.computeOrder();
+    return [...this.order];
+  }
+
+  /** True when every node can be ordered (no cycle). */
+  isAcyclic(): boolean {
+    try {
+      this.order ??= this.computeOrder();
+      return true;
+    } catch (error) {
+      if (error instanceof DependencyError) return false;
+      throw error;
+    }
+  }
+
+  private computeOrder(): string[] {
     const inDegree = new Map<string, number>();
     const ready = new MinHeap();
     for (const node of this.graph.nodes()) {

@@ -189,8 +189,9 @@ export function compileProject(options: CompileOptions): CompileResult {
     saveTemplateCache(environment, targetPath, primed, retain);
   }
   const dag = Dag.fromParentMap(parentMap);
-  const cycle = dag.findCycle();
-  if (cycle.length > 0) errors.add(cycleError(cycle, nodes));
+  // The topological sort finds out whether there is a cycle; only then is one traced.
+  const acyclic = dag.isAcyclic();
+  if (!acyclic) errors.add(cycleError(dag.findCycle(), nodes));
   errors.throwIfAny();
   const order = dag.topologicalOrder();
 

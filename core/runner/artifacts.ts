@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Manifest } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
 import type { RunSummary } from './results.js';
@@ -32,6 +32,21 @@ export function writeCompiled(targetPath: string, manifest: Manifest, redact: (t
   }
   const next: Record<string, string> = {};
   const folders = new Set<string>();
+  // What each folder holds, listed once (a stat per file costs more on large projects).
+  const listings = new Map<string, Set<string>>();
+  const exists = (path: string): boolean => {
+    const folder = dirname(path);
+    let names = listings.get(folder);
+    if (!names) {
+      try {
+        names = new Set(readdirSync(folder));
+      } catch {
+        names = new Set();
+      }
+      listings.set(folder, names);
+    }
+    return names.has(basename(path));
+  };
   let changed = false;
   for (const node of Object.values(manifest.nodes)) {
     if (node.resourceType === 'seed' || !node.compiledSql) continue;
@@ -39,7 +54,7 @@ export function writeCompiled(targetPath: string, manifest: Manifest, redact: (t
     const text = redact(node.compiledSql);
     const hash = sha256(text);
     next[path] = hash;
-    if (index[path] === hash && existsSync(path)) continue;
+    if (index[path] === hash && exists(path)) continue;
     const folder = dirname(path);
     if (!folders.has(folder)) {
       mkdirSync(folder, { recursive: true });
