@@ -4,6 +4,7 @@ import type { Reporter } from '../runner/reporter.js';
 import type { Session } from '../session.js';
 import { generateDocs, type GenerateDocsResult } from './generate-docs.js';
 import { readLastResults } from './last-results.js';
+import { lineageCachePath } from './lineage/lineage-cache.js';
 
 export interface DocsGenerateOptions {
   /** Do not open the warehouse for column types (the SQL parser still runs). */
@@ -27,6 +28,7 @@ export async function docsGenerateTask(session: Session, options: DocsGenerateOp
       adapter,
       readWarehouse: !options.emptyCatalog,
       results: readLastResults(session.targetPath),
+      lineageCachePath: lineageCachePath(session.targetPath),
       warn: (message) => reporter.warn(message),
     });
     return { ...result, outDir };

@@ -65,4 +65,17 @@ describe('generateDocs on DuckDB', () => {
     const index = read<SiteIndex>(join(out, 'data/index.js'), '__smeltIndex');
     expect(index.nodes.find((n) => n.name === 'people')!.columns.map((c) => c[0])).toEqual(['id', 'name']);
   });
+
+  it('keeps column lineage in a cache: a second run parses nothing and writes the same site', async () => {
+    const out = join(dir, 'docs-cached');
+    const cache = join(dir, 'partial', 'docs-lineage.json');
+    const run = () => generateDocs({ manifest, outDir: out, projectRoot: dir, adapter: new DuckdbAdapter({ path: join(dir, 'none.duckdb'), threads: 1, readOnly: true }), lineageCachePath: cache });
+    const first = await run();
+    const lineage = readFileSync(join(out, 'data/lineage.js'), 'utf8');
+    expect(first.lineageStats).toMatchObject({ parsed: 1, reused: 0 });
+    expect(existsSync(cache)).toBe(true);
+    const second = await run();
+    expect(second.lineageStats).toMatchObject({ parsed: 0, reused: 1 });
+    expect(readFileSync(join(out, 'data/lineage.js'), 'utf8')).toBe(lineage);
+  });
 });

@@ -34,9 +34,9 @@ describe('data scripts', () => {
 describe('writeSite', () => {
   const manifest = testManifest(Array.from({ length: 150 }, (_, i) => ({ name: `m${i}`, sql: 'select 1 as a' })));
 
-  it('writes index.html, bundled assets and data files, nothing from the network', () => {
+  it('writes index.html, bundled assets and data files, nothing from the network', async () => {
     const out = join(dir, 'docs');
-    const result = writeSite(out, buildSiteData({ manifest }));
+    const result = await writeSite(out, buildSiteData({ manifest }));
     expect(result.files).toBeGreaterThan(8);
     for (const file of ['index.html', 'assets/app.js', 'assets/app.css', 'assets/dagre.min.js', 'assets/highlight.min.js', 'data/index.js', 'data/lineage.js', 'data/details/0.js', 'data/details/1.js']) {
       expect(existsSync(join(out, file)), file).toBe(true);
@@ -48,11 +48,11 @@ describe('writeSite', () => {
     expect(index.nodes).toHaveLength(150);
   });
 
-  it('replaces the previous site whole: no shard of a bigger project lingers', () => {
+  it('replaces the previous site whole: no shard of a bigger project lingers', async () => {
     const out = join(dir, 'replace');
     mkdirSync(join(out, 'data', 'details'), { recursive: true });
     writeFileSync(join(out, 'data', 'details', '99.js'), 'stale');
-    writeSite(out, buildSiteData({ manifest }));
+    await writeSite(out, buildSiteData({ manifest }));
     expect(readdirSync(join(out, 'data', 'details')).sort()).toEqual(['0.js', '1.js']);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp') || f.includes('.old'))).toEqual([]);
   });
