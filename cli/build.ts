@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { buildTask } from '../core/tasks/build-task.js';
 import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState } from './common.js';
 import { testOptions, type TestFlags } from './test.js';
 
@@ -12,6 +11,7 @@ export function registerBuild(program: Command, state: CliState): void {
     .option('--full-refresh', 'rebuild incremental models and seeds from scratch')
     .action(async (flags: TestFlags) => {
       await guard(state, flags, async (output) => {
+        const { buildTask } = await import('../core/tasks/build-task.js');
         const session = sessionFor(flags, state, output);
         session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await buildTask(session, flags, output);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { redactor } from '../core/runner/artifacts.js';
-import { captureTask } from '../core/tasks/capture-task.js';
 import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 interface CaptureFlags extends CommonFlags {
@@ -39,6 +38,7 @@ export function registerCapture(program: Command, state: CliState): void {
     .option('--check', "check the operational database's setup without changing anything")
     .action(async (flags: CaptureFlags) => {
       await guard(state, flags, async (output) => {
+        const { captureTask } = await import('../core/tasks/capture-task.js');
         const session = sessionFor(flags, state, output);
         session.compiled.warnings.forEach((w) => output.warn(w));
         const controller = new AbortController();

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { compileTask } from '../core/tasks/compile-task.js';
 import { EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerCompile(program: Command, state: CliState): void {
@@ -10,7 +9,8 @@ export function registerCompile(program: Command, state: CliState): void {
   selectionOptions(projectOptions(command))
     .option('--inline <sql>', 'compile this SQL (refs, sources, macros, vars) and print it')
     .action(async (flags: CommonFlags & { inline?: string }) => {
-    await guard(state, flags, (output) => {
+    await guard(state, flags, async (output) => {
+      const { compileTask } = await import('../core/tasks/compile-task.js');
       const session = sessionFor(flags, state, output);
       session.compiled.warnings.forEach((w) => output.warn(w));
       if (flags.inline !== undefined) {

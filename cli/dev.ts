@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { devTask } from '../core/tasks/dev-task.js';
 import { EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerDev(program: Command, state: CliState): void {
@@ -9,6 +8,7 @@ export function registerDev(program: Command, state: CliState): void {
     .addHelpText('after', '\nExample:\n  smelt dev --target dev');
   projectOptions(command).action(async (flags: CommonFlags) => {
     await guard(state, flags, async (output) => {
+      const { devTask } = await import('../core/tasks/dev-task.js');
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);

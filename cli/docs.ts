@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { docsGenerateTask } from '../core/docs/docs-task.js';
-import { serveDocs } from '../core/docs/serve-docs.js';
 import { UsageError } from '../core/errors.js';
 import { findProjectRoot, readProjectFile } from '../core/project/load-project.js';
 import { EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
@@ -29,6 +27,7 @@ export function registerDocs(program: Command, state: CliState): void {
     .addHelpText('after', '\nExamples:\n  smelt docs generate\n  smelt docs generate --target postgres\n  smelt docs generate --empty-catalog   # no warehouse needed');
   projectOptions(generate).action(async (flags: GenerateFlags) => {
     await guard(state, flags, async (output) => {
+      const { docsGenerateTask } = await import('../core/docs/docs-task.js');
       const started = performance.now();
       const session = sessionFor(flags, state, output);
       session.compiled.warnings.forEach((w) => output.warn(w));
@@ -54,6 +53,7 @@ export function registerDocs(program: Command, state: CliState): void {
     .addHelpText('after', '\nExamples:\n  smelt docs serve\n  smelt docs serve --port 9000');
   serve.action(async (flags: ServeFlags) => {
     await guard(state, flags, async (output) => {
+      const { serveDocs } = await import('../core/docs/serve-docs.js');
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, not '${flags.port}'`);
       const root = findProjectRoot(flags.projectDir ?? state.io.cwd);

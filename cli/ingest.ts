@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ingestTask } from '../core/tasks/ingest-task.js';
 import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, WAIT_OPTION, type CliState, type CommonFlags } from './common.js';
 
 export function registerIngest(program: Command, state: CliState): void {
@@ -13,6 +12,7 @@ export function registerIngest(program: Command, state: CliState): void {
     .option(...WAIT_OPTION)
     .action(async (flags: CommonFlags) => {
       await guard(state, flags, async (output) => {
+        const { ingestTask } = await import('../core/tasks/ingest-task.js');
         const session = sessionFor(flags, state, output);
         session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await ingestTask(session, flags, output);

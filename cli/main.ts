@@ -22,7 +22,10 @@ import { registerDev } from './dev.js';
 import { registerParse } from './parse.js';
 import { registerTest } from './test.js';
 
-/** Builds the command tree. One file per command; each stays thin and calls core. */
+/**
+ * Builds the command tree. One file per command; each stays thin and calls core, and imports its
+ * task only when it runs, so start-up loads the modules of the one command used.
+ */
 export function buildProgram(state: CliState): Command {
   const program = new Command('smelt')
     .description('SQL-first data transformation: templated SQL models built in dependency order on DuckDB or PostgreSQL')

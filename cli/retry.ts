@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { retryPlan } from '../core/tasks/retry-plan.js';
-import { buildTask } from '../core/tasks/build-task.js';
-import { runTask } from '../core/tasks/run-task.js';
-import { testTask } from '../core/tasks/test-task.js';
 import { buildOptions, EXIT_FAILURE, EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerRetry(program: Command, state: CliState): void {
@@ -13,6 +9,7 @@ export function registerRetry(program: Command, state: CliState): void {
     .addHelpText('after', '\nExample:\n  smelt run && smelt retry');
   buildOptions(projectOptions(command)).action(async (flags: CommonFlags) => {
     await guard(state, flags, async (output) => {
+      const { retryPlan } = await import('../core/tasks/retry-plan.js');
       const session = sessionFor(flags, state, output);
       const plan = retryPlan(session.targetPath);
       if (plan.nodes.length === 0) {
@@ -24,12 +21,13 @@ export function registerRetry(program: Command, state: CliState): void {
       output.info(`Retrying ${select.length} node${select.length === 1 ? '' : 's'} of the last ${plan.command}: ${select.join(', ')}`);
       switch (plan.command) {
         case 'run': {
+          const { runTask } = await import('../core/tasks/run-task.js');
           const summary = await runTask(session, { ...flags, select, exclude: undefined }, output);
           return summary.success ? EXIT_OK : EXIT_FAILURE;
         }
         case 'test':
         case 'build': {
-          const task = plan.command === 'test' ? testTask : buildTask;
+          const task = plan.command === 'test' ? (await import('../core/tasks/test-task.js')).testTask : (await import('../core/tasks/build-task.js')).buildTask;
           const summary = await task(session, { ...flags, select, exclude: undefined }, output);
           return summary.success ? EXIT_OK : EXIT_FAILURE;
         }

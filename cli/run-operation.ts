@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseVars } from '../core/session.js';
-import { runOperationTask } from '../core/tasks/run-operation-task.js';
 import { EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerRunOperation(program: Command, state: CliState): void {
@@ -11,6 +10,7 @@ export function registerRunOperation(program: Command, state: CliState): void {
     .addHelpText('after', "\nExample:\n  smelt run-operation grant_select --args '{role: analyst}'");
   projectOptions(command).action(async (macro: string, flags: CommonFlags & { args?: string }) => {
     await guard(state, flags, async (output) => {
+      const { runOperationTask } = await import('../core/tasks/run-operation-task.js');
       const session = sessionFor(flags, state, output);
       const args = parseVars(flags.args);
       const result = await runOperationTask(session, macro, args, output);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runTask } from '../core/tasks/run-task.js';
 import { buildOptions, EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerRun(program: Command, state: CliState): void {
@@ -11,6 +10,7 @@ export function registerRun(program: Command, state: CliState): void {
     .option('--changed', 'build only models changed since their last successful build on this target, plus what a breaking change affects')
     .action(async (flags: CommonFlags & { changed?: boolean }) => {
       await guard(state, flags, async (output) => {
+        const { runTask } = await import('../core/tasks/run-task.js');
         const session = sessionFor(flags, state, output);
         session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await runTask(session, flags, output);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { seedTask } from '../core/tasks/seed-task.js';
 import { buildOptions, EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerSeed(program: Command, state: CliState): void {
@@ -9,6 +8,7 @@ export function registerSeed(program: Command, state: CliState): void {
     .addHelpText('after', '\nExamples:\n  smelt seed\n  smelt seed -s countries --target postgres\n  smelt seed --full-refresh');
   buildOptions(selectionOptions(projectOptions(command))).action(async (flags: CommonFlags) => {
     await guard(state, flags, async (output) => {
+      const { seedTask } = await import('../core/tasks/seed-task.js');
       const session = sessionFor(flags, state, output);
       session.compiled.warnings.forEach((w) => output.warn(w));
       const summary = await seedTask(session, flags, output);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { showTask } from '../core/tasks/show-task.js';
 import { EXIT_OK, guard, projectOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 import { formatTable } from './table.js';
 
@@ -19,6 +18,7 @@ export function registerShow(program: Command, state: CliState): void {
     .addHelpText('after', '\nExamples:\n  smelt show -s fact_sales --limit 5\n  smelt show --inline "select status, count(*) from {{ ref(\'fact_sales\') }} group by 1"');
   projectOptions(command).action(async (flags: ShowFlags) => {
     await guard(state, flags, async (output) => {
+      const { showTask } = await import('../core/tasks/show-task.js');
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, not '${flags.limit}'`);
       const session = sessionFor(flags, state, output);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { freshnessTask } from '../core/tasks/freshness-task.js';
 import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export function registerSource(program: Command, state: CliState): void {
@@ -10,6 +9,7 @@ export function registerSource(program: Command, state: CliState): void {
     .addHelpText('after', '\nExamples:\n  smelt source freshness\n  smelt source freshness -s source:shop_db');
   selectionOptions(projectOptions(command)).action(async (flags: CommonFlags) => {
     await guard(state, flags, async (output) => {
+      const { freshnessTask } = await import('../core/tasks/freshness-task.js');
       const session = sessionFor(flags, state, output);
       const summary = await freshnessTask(session, flags, output);
       return summary.success ? EXIT_OK : EXIT_FAILURE;

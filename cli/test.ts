@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { testTask } from '../core/tasks/test-task.js';
 import { EXIT_FAILURE, EXIT_OK, guard, projectOptions, selectionOptions, sessionFor, type CliState, type CommonFlags } from './common.js';
 
 export interface TestFlags extends CommonFlags {
@@ -14,6 +13,7 @@ export function registerTest(program: Command, state: CliState): void {
     .addHelpText('after', '\nExamples:\n  smelt test\n  smelt test -s fact_sales\n  smelt test -s test_type:unit\n  smelt test -s tag:critical --threads 8 --store-failures');
   testOptions(selectionOptions(projectOptions(command))).action(async (flags: TestFlags) => {
     await guard(state, flags, async (output) => {
+      const { testTask } = await import('../core/tasks/test-task.js');
       const session = sessionFor(flags, state, output);
       session.compiled.warnings.forEach((w) => output.warn(w));
       const summary = await testTask(session, flags, output);
