@@ -82,7 +82,7 @@ export function openSession(options: SessionOptions = {}): Session {
     log: options.log,
   };
   const targetPath = resolve(root, project.config['target-path']);
-  const compiled = compileProject({ project, run, targetName: target.name, smeltVersion: SMELT_VERSION, targetPath });
+  const compiled = compileProject({ project, run, targetName: target.name, smeltVersion: SMELT_VERSION, targetPath, secrets: target.secrets });
   return { root, project, target, run, compiled, threads, targetPath };
 }
 

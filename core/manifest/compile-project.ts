@@ -27,6 +27,8 @@ export interface CompileOptions {
   run: RunContext;
   targetName: string;
   smeltVersion: string;
+  /** Values never written to target/ (passwords, secret env vars): renders holding one are not cached. */
+  secrets?: readonly string[];
 }
 
 export interface CompileResult {
@@ -103,7 +105,7 @@ export function compileProject(options: CompileOptions): CompileResult {
     };
   }
   const context = new TemplateContext(environment, run);
-  const cache = RenderCache.open(targetPath, renderScope(project, run));
+  const cache = RenderCache.open(targetPath, renderScope(project, run), options.secrets);
 
   // dbt renders Jinja in a source's schema, database and identifier: `schema: "{{ target.schema }}"`.
   const renderName = (text: string, path: string): string => (text.includes('{{') || text.includes('{%') ? context.renderText({ path, text }).trim() : text);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -20,10 +20,10 @@ function compiler(config: Record<string, unknown> = {}) {
   folders.push(targetPath);
   return {
     targetPath,
-    compile(files: Record<string, string>, run: Partial<RunContext> = {}): { result: CompileResult; rendered: string[] } {
+    compile(files: Record<string, string>, run: Partial<RunContext> = {}, secrets: string[] = []): { result: CompileResult; rendered: string[] } {
       const render = vi.spyOn(TemplateEnvironment.prototype, 'render');
       try {
-        const result = compileProject({ project: project(files, config), run: runContext(run), targetName: 'dev', smeltVersion: '0.0.0-test', targetPath });
+        const result = compileProject({ project: project(files, config), run: runContext(run), targetName: 'dev', smeltVersion: '0.0.0-test', targetPath, secrets });
         const rendered = render.mock.calls.map(([source]) => source.path).filter((path) => path.startsWith('models/'));
         return { result, rendered: [...new Set(rendered)].sort() };
       } finally {
@@ -132,6 +132,17 @@ describe('render cache (partial parsing)', () => {
     const { result, rendered } = c.compile(files, { runStartedAt: new Date('2030-01-01T00:00:00Z'), invocationId: 'inv-2' });
     expect(rendered).toEqual(['models/dim_region.sql']);
     expect(sql(result, 'dim_region')).toMatch(/^select '2030-01-01 00:00:00[.0]*\+00:00' as at, 'inv-2' as id$/);
+  });
+
+  it('never writes a secret to the cache: a render holding one is rendered every time', () => {
+    const c = compiler();
+    const files = { ...base, 'models/dim_region.sql': "select '{{ env_var('SMELT_SECRET_TOKEN') }}' as token" };
+    const env = { SMELT_SECRET_TOKEN: 's3cr3t-value' };
+    c.compile(files, { env }, ['s3cr3t-value']);
+    expect(readFileSync(renderCachePath(c.targetPath), 'utf8')).not.toContain('s3cr3t-value');
+    const { result, rendered } = c.compile(files, { env }, ['s3cr3t-value']);
+    expect(rendered).toEqual(['models/dim_region.sql']);
+    expect(sql(result, 'dim_region')).toBe("select 's3cr3t-value' as token");
   });
 
   it('treats a damaged cache file as no cache', () => {

@@ -65,13 +65,13 @@ export class RenderCache {
   private readonly next: Record<string, RenderEntry> = {};
   private changed = false;
 
-  private constructor(private readonly path: string | undefined, private readonly scope: string, entries: Record<string, RenderEntry>) {
+  private constructor(private readonly path: string | undefined, private readonly scope: string, entries: Record<string, RenderEntry>, private readonly secrets: readonly string[]) {
     this.entries = entries;
   }
 
   /** Reads the cache under `targetPath`; without a target path (or a usable file) it starts empty. */
-  static open(targetPath: string | undefined, scope: string): RenderCache {
-    if (!targetPath) return new RenderCache(undefined, scope, {});
+  static open(targetPath: string | undefined, scope: string, secrets: readonly string[] = []): RenderCache {
+    if (!targetPath) return new RenderCache(undefined, scope, {}, secrets);
     const path = renderCachePath(targetPath);
     let entries: Record<string, RenderEntry> = {};
     if (existsSync(path)) {
@@ -82,7 +82,7 @@ export class RenderCache {
         // A damaged cache only costs a full render.
       }
     }
-    return new RenderCache(path, scope, entries);
+    return new RenderCache(path, scope, entries, secrets.filter((secret) => secret.length > 0));
   }
 
   /**
@@ -98,8 +98,19 @@ export class RenderCache {
     return entry;
   }
 
-  /** Keeps an entry for the next file: a reused one as it was, a new render as given. */
+  /**
+   * Keeps an entry for the next file: a reused one as it was, a new render as given. A render
+   * that holds a secret (a password, a secret env var, in its SQL or its inputs) is not kept:
+   * target/ never holds secrets, and redacting the SQL would make it wrong to reuse.
+   */
   keep(uniqueId: string, entry: RenderEntry): void {
+    if (this.secrets.length > 0 && this.entries[uniqueId] !== entry) {
+      const text = JSON.stringify(entry);
+      if (this.secrets.some((secret) => text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1)))) {
+        this.changed = true;
+        return;
+      }
+    }
     this.next[uniqueId] = entry;
     if (this.entries[uniqueId] !== entry) this.changed = true;
   }
