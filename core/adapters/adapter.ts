@@ -85,8 +85,22 @@ export interface Adapter {
   getRelation(connection: Connection, relation: RelationName): Promise<RelationInfo | undefined>;
   listRelations(connection: Connection, schema: string): Promise<RelationInfo[]>;
   getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]>;
+  /**
+   * Whether a valid b-tree index on `relation` starts with `column`, and the table's estimated
+   * row count. An incremental step then looks its batch's keys up through that index: without
+   * the hint PostgreSQL's planner scans the whole table to join a batch of 1% of it. Absent
+   * where such a join already skips what the batch cannot match (DuckDB prunes the scan by the
+   * batch's min and max).
+   */
+  indexLookup?(connection: Connection, relation: RelationName, column: string): Promise<{ indexed: boolean; estimatedRows: number }>;
   /** Views (transitively) built on `relation`, in the order they must be recreated. */
   dependentViews(connection: Connection, relation: RelationName): Promise<DependentView[]>;
+  /**
+   * Whether `error` is the database refusing CREATE OR REPLACE VIEW because the new column list
+   * does not extend the old one (PostgreSQL: 42P16, a column dropped, renamed or retyped). The
+   * view is then dropped and created instead. Absent where a replace never refuses (DuckDB).
+   */
+  isViewReplaceRefused?(error: unknown): boolean;
   /**
    * Where drops cascade to dependent views: makes this transaction's swap wait for any other
    * swap in progress, until commit. Two swaps that drop the same view deadlock otherwise.

@@ -85,33 +85,51 @@ export function planSchemaChange(dialect: Dialect, target: RelationName, diff: S
   return [];
 }
 
+/** The session-local table that holds the new batch: no WAL, never in the database file. */
+export function planStaging(dialect: Dialect, staging: RelationName, sql: string): string {
+  return dialect.createTempTableAs(staging, sql);
+}
+
+export interface ApplyOptions {
+  /**
+   * Look the batch's keys up through an index that starts with the first unique_key column:
+   * `DEST.k = any(array(select k from staging))`, which is true of every row the key match can
+   * pick, so it changes nothing but the plan (an index scan instead of a hash join over the
+   * whole target). Only where such an index exists: without one it is a linear search per row.
+   */
+  lookup?: boolean;
+}
+
 /**
- * The DML that applies the new rows in `staging` to `target`, for the columns both have.
- * Pure: golden files pin it per strategy and dialect.
+ * The statements that apply the new rows in `staging` to `target`, for the columns both have.
+ * Pure: golden files pin them per strategy and dialect. The last one reports the rows written.
  */
-export function planApply(dialect: Dialect, target: RelationName, staging: RelationName, columns: readonly string[], config: IncrementalConfig): string[] {
+export function planApply(dialect: Dialect, target: RelationName, staging: RelationName, columns: readonly string[], config: IncrementalConfig, options: ApplyOptions = {}): string[] {
   const t = dialect.relation(target);
   const s = dialect.relation(staging);
   const q = (c: string) => dialect.quote(c);
   const columnList = columns.map(q).join(', ');
   const insert = `insert into ${t} (${columnList})\nselect ${columnList} from ${s}`;
-  const keyMatch = config.uniqueKey.map((k) => `${SOURCE}.${q(k)} = ${DEST}.${q(k)}`);
-  const predicates = config.predicates.map((p) => `(${p})`);
+  const first = config.uniqueKey[0];
+  const lookup = options.lookup && first !== undefined ? [`${DEST}.${q(first)} = any(array(select ${q(first)} from ${s}))`] : [];
+  // Key equality first: predicates and the lookup only narrow which target rows can match.
+  const match = [...config.uniqueKey.map((k) => `${SOURCE}.${q(k)} = ${DEST}.${q(k)}`), ...config.predicates.map((p) => `(${p})`), ...lookup];
+  const settings = dialect.smallBatchSettings();
   switch (config.strategy) {
     case 'append':
-      return [insert];
+      return [...settings, insert];
     case 'delete+insert':
-      return [
-        `delete from ${t} as ${DEST}\nwhere exists (\n  select 1 from ${s} as ${SOURCE}\n  where ${keyMatch.join(' and ')}\n)${predicates.length ? `\n  and ${predicates.join(' and ')}` : ''}`,
-        insert,
-      ];
+      // A join (not `where exists`): DuckDB then prunes the target's scan by the batch's min/max
+      // key; `exists` became a semi join on IS NOT DISTINCT FROM that read all of it.
+      return [...settings, `delete from ${t} as ${DEST}\nusing ${s} as ${SOURCE}\nwhere ${match.join('\n  and ')}`, insert];
     case 'merge': {
       const keys = new Set(config.uniqueKey.map((k) => k.toLowerCase()));
       const excluded = new Set(config.excludeColumns.map((c) => c.toLowerCase()));
       const updates = (config.updateColumns ?? columns).filter((c) => !keys.has(c.toLowerCase()) && !excluded.has(c.toLowerCase()));
       const matched = updates.length > 0 ? `when matched then update set\n  ${updates.map((c) => `${q(c)} = ${SOURCE}.${q(c)}`).join(',\n  ')}\n` : '';
       return [
-        `merge into ${t} as ${DEST}\nusing ${s} as ${SOURCE}\non ${[...keyMatch, ...predicates].join(' and ')}\n${matched}when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,
+        ...settings,
+        `merge into ${t} as ${DEST}\nusing ${s} as ${SOURCE}\non ${match.join('\n  and ')}\n${matched}when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,
       ];
     }
   }

@@ -1,14 +1,17 @@
 import { DatabaseError } from '../errors.js';
+import type { Adapter, Connection } from '../adapters/adapter.js';
+import type { RelationName } from '../manifest/types.js';
 import { existingRelation, type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
-import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange } from './incremental-plan.js';
+import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange, planStaging, type IncrementalConfig } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
 
 /**
  * dbt's incremental model. The first build, a --full-refresh, or a view in the way builds the
  * whole table (as `table` does). Otherwise the model is rendered with is_incremental() true,
- * its rows are staged in a table, schema changes are handled per on_schema_change, and the
- * rows are applied by the strategy — all in one transaction, so a failure changes nothing.
+ * its rows are staged in a session-local temp table (not logged, never in the database file),
+ * schema changes are handled per on_schema_change, and the rows are applied by the strategy —
+ * all in one transaction, so a failure changes nothing.
  */
 export class IncrementalMaterialization implements Materialization {
   readonly name = 'incremental';
@@ -24,7 +27,7 @@ export class IncrementalMaterialization implements Materialization {
     }
     const sql = context.render(true);
     const dialect = adapter.dialect;
-    const staging = { ...node.relation, identifier: tempIdentifier(`${node.relation.identifier}__incr`) };
+    const staging = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__incr`));
     const statements: string[] = [];
     const warnings: string[] = [];
     const execute = async (statement: string) => {
@@ -33,8 +36,8 @@ export class IncrementalMaterialization implements Materialization {
     };
     let rowsAffected: number | undefined;
     await connection.transaction(async () => {
-      await execute(dialect.drop(staging, 'table', { ifExists: true }));
-      await execute(dialect.createTableAs(staging, sql));
+      // Created and dropped in this transaction: a temp table cannot outlive it.
+      const batchRows = (await execute(planStaging(dialect, staging, sql))).rowsAffected;
       if (config.uniqueKey.length > 0) {
         const [row] = await connection.query<{ n: number | bigint }>(nullKeyCheck(dialect, staging, config.uniqueKey));
         const nulls = Number(row?.n ?? 0);
@@ -60,7 +63,8 @@ export class IncrementalMaterialization implements Materialization {
       const finalColumns = config.onSchemaChange === 'append_new_columns' || config.onSchemaChange === 'sync_all_columns'
         ? incomingColumns.map((c) => c.name)
         : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
-      const apply = planApply(dialect, node.relation, staging, finalColumns, config);
+      const lookup = await useLookup(adapter, connection, node.relation, config, batchRows);
+      const apply = planApply(dialect, node.relation, staging, finalColumns, config, { lookup });
       for (const [index, statement] of apply.entries()) {
         const result = await execute(statement);
         if (index === apply.length - 1) rowsAffected = result.rowsAffected;
@@ -70,6 +74,18 @@ export class IncrementalMaterialization implements Materialization {
     await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };
   }
+}
+
+/**
+ * Whether to look the batch's keys up through the target's index (planApply's `lookup`): where
+ * the adapter offers it, the key's first column leads an index, and the batch is at most a tenth
+ * of the table. Past that, one scan of the target beats a lookup per key.
+ */
+async function useLookup(adapter: Adapter, connection: Connection, target: RelationName, config: IncrementalConfig, batchRows: number | undefined): Promise<boolean> {
+  const first = config.uniqueKey[0];
+  if (config.strategy === 'append' || first === undefined || batchRows === undefined || !adapter.indexLookup) return false;
+  const { indexed, estimatedRows } = await adapter.indexLookup(connection, target, first);
+  return indexed && batchRows * 10 <= estimatedRows;
 }
 
 function describeDiff(diff: ReturnType<typeof diffColumns>): string {

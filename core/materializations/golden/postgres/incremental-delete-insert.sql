@@ -1,9 +1,10 @@
+set local jit = off;
+
 delete from "analytics"."fct_events" as DBT_INTERNAL_DEST
-where exists (
-  select 1 from "analytics"."fct_events__incr__smelt_tmp" as DBT_INTERNAL_SOURCE
-  where DBT_INTERNAL_SOURCE."event_id" = DBT_INTERNAL_DEST."event_id" and DBT_INTERNAL_SOURCE."user_id" = DBT_INTERNAL_DEST."user_id"
-)
+using "pg_temp"."fct_events__incr__smelt_tmp" as DBT_INTERNAL_SOURCE
+where DBT_INTERNAL_SOURCE."event_id" = DBT_INTERNAL_DEST."event_id"
+  and DBT_INTERNAL_SOURCE."user_id" = DBT_INTERNAL_DEST."user_id"
   and (DBT_INTERNAL_DEST.amount > 0);
 
 insert into "analytics"."fct_events" ("event_id", "user_id", "amount")
-select "event_id", "user_id", "amount" from "analytics"."fct_events__incr__smelt_tmp";
+select "event_id", "user_id", "amount" from "pg_temp"."fct_events__incr__smelt_tmp";

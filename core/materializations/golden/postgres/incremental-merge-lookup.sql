@@ -1,0 +1,12 @@
+set local jit = off;
+
+merge into "analytics"."fct_events" as DBT_INTERNAL_DEST
+using "pg_temp"."fct_events__incr__smelt_tmp" as DBT_INTERNAL_SOURCE
+on DBT_INTERNAL_SOURCE."event_id" = DBT_INTERNAL_DEST."event_id"
+  and DBT_INTERNAL_SOURCE."user_id" = DBT_INTERNAL_DEST."user_id"
+  and (DBT_INTERNAL_DEST.amount > 0)
+  and DBT_INTERNAL_DEST."event_id" = any(array(select "event_id" from "pg_temp"."fct_events__incr__smelt_tmp"))
+when matched then update set
+  "amount" = DBT_INTERNAL_SOURCE."amount"
+when not matched then insert ("event_id", "user_id", "amount")
+  values (DBT_INTERNAL_SOURCE."event_id", DBT_INTERNAL_SOURCE."user_id", DBT_INTERNAL_SOURCE."amount");
