@@ -121,7 +121,7 @@ sources:
     const failed = await project.cli('run', '--log-format', 'json', '-s', 'nope:x');
     expect(JSON.parse(failed.stdout.trim()).event).toBe('error');
     const debug = await project.cli('run', '--debug', '-s', 'orders');
-    expect(debug.stderr).toMatch(/-- sql \([\d.]+ ms\)\ncreate view/);
+    expect(debug.stderr).toMatch(/-- sql \([\d.]+ ms\)\ncreate or replace view/);
   });
 
   it('--fail-fast skips everything not yet started after the first failure', async () => {

@@ -181,6 +181,32 @@ select b.id, cast(b.amount + d.amount as integer) as total from base b join doub
     expect(await project.query(`select next from "${project.schemaFor('reporting')}".on_on_view`)).toEqual([{ next: 31 }]);
   });
 
+  it('replaces a view in place, and drops and recreates it where its columns change type', async () => {
+    const project = fixture(dialect, {
+      'models/base_view.sql': `select 1 as id\n`,
+      'models/on_view.sql': `select cast(max(id) as integer) as top from {{ ref('base_view') }}\n`,
+    });
+    expect((await project.cli('run')).code).toBe(0);
+    // A column added at the end: CREATE OR REPLACE VIEW, the view on it stays as it is.
+    project.write({ 'models/base_view.sql': `select 2 as id, 'x' as extra\n` });
+    const added = await project.cli('run', '--debug', '-s', 'base_view');
+    expect(added.code, added.stderr + added.stdout).toBe(0);
+    expect(added.stderr).toMatch(/create or replace view/);
+    expect(added.stderr).not.toMatch(/drop view/);
+    // A column changes type: PostgreSQL refuses the replace, so the view is dropped and created
+    // in one transaction and the view on it restored.
+    project.write({ 'models/base_view.sql': `select cast(3 as bigint) as id\n` });
+    const retyped = await project.cli('run', '-s', 'base_view');
+    expect(retyped.code, retyped.stderr + retyped.stdout).toBe(0);
+    expect(retyped.stderr).not.toContain('could not be recreated');
+    expect(await project.relationType(project.schema, 'on_view')).toBe('view');
+    expect(await project.query(`select top from "${project.schema}".on_view`)).toEqual([{ top: 3 }]);
+    // A broken definition keeps the old view.
+    project.write({ 'models/base_view.sql': `select id from no_such_table\n` });
+    expect((await project.cli('run', '-s', 'base_view')).code).toBe(1);
+    expect(await project.query(`select top from "${project.schema}".on_view`)).toEqual([{ top: 3 }]);
+  });
+
   it('reads sources declared in YAML', async () => {
     const project = fixture(dialect, {
       'models/loader/landing_events.sql': `{{ config(materialized='table') }}\nselect 1 as id, 'click' as kind union all select 2, 'view'\n`,

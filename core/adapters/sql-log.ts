@@ -28,7 +28,19 @@ function logging(inner: Connection, log: (message: string) => void): Connection 
   return {
     execute: (sql) => timed(sql, () => inner.execute(sql)),
     query: (sql, params) => timed(params?.length ? `${sql}\n-- params: ${JSON.stringify(params)}` : sql, () => inner.query(sql, params)),
-    transaction: (fn) => inner.transaction(fn),
+    // BEGIN and COMMIT are sent by the connection itself: logged here so every round trip shows.
+    transaction: async (fn) => {
+      log('-- begin');
+      const started = performance.now();
+      try {
+        const value = await inner.transaction(fn);
+        log(`-- commit (transaction ${(performance.now() - started).toFixed(1)} ms)`);
+        return value;
+      } catch (error) {
+        log(`-- rollback (transaction ${(performance.now() - started).toFixed(1)} ms)`);
+        throw error;
+      }
+    },
     release: () => inner.release(),
   };
 }

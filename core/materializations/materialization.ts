@@ -97,9 +97,9 @@ export async function runAtomically(
 }
 
 /**
- * A first build: the single CREATE statement is atomic by itself, so no transaction is needed.
- * Should the relation exist after all (created behind the cache's back), the cache is dropped
- * and the error stands: the next run sees the truth.
+ * One statement that is atomic by itself (a first build's CREATE, a CREATE OR REPLACE VIEW), so
+ * no transaction is needed. On an error the cache is dropped, in case it was wrong (a relation
+ * created or changed behind its back), and the error stands: the next lookup sees the truth.
  */
 export async function createOnly(context: BuildContext, statements: string[]): Promise<{ rowsAffected?: number; warnings: string[] }> {
   try {

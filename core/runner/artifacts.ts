@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Manifest } from '../manifest/types.js';
 import { sha256 } from '../util/hash.js';
@@ -73,23 +72,6 @@ export function compiledFileOf(node: { path: string; name: string }): string {
 
 export function compiledPath(targetPath: string, projectName: string, nodePath: string): string {
   return join(targetPath, 'compiled', projectName, nodePath);
-}
-
-/**
- * target/run/<project>/<path>: the statements actually sent for a node. Written in the
- * background (the caller awaits the promise at the end of the run): creating a thousand small
- * files one after another would otherwise cost as much as building the views.
- */
-export async function writeRunSql(targetPath: string, projectName: string, nodePath: string, statements: string[], redact: (text: string) => string): Promise<void> {
-  const path = join(targetPath, 'run', projectName, nodePath);
-  const text = redact(statements.map((s) => `${s};`).join('\n\n') + '\n');
-  try {
-    await writeFile(path, text);
-  } catch {
-    // The folder is made only when missing: one mkdir per folder, not one per node.
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
-  }
 }
 
 export function writeRunResults(targetPath: string, summary: RunSummary, metadata: Record<string, unknown>, redact: (text: string) => string): void {

@@ -3,9 +3,10 @@ import { SmeltError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { withHooks } from '../materializations/hooks.js';
 import { materializationFor } from '../materializations/registry.js';
-import { compiledPath, writeRunSql } from '../runner/artifacts.js';
+import { compiledPath } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
 import { RelationCache } from '../runner/relation-cache.js';
+import { RunSqlWriter } from '../runner/run-sql-writer.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult } from '../runner/results.js';
 import type { Session } from '../session.js';
@@ -22,8 +23,8 @@ export interface BuildNodesOptions {
   redact: (text: string) => string;
   /** Shared by the commands that build in several steps (build); made per call otherwise. */
   relations?: RelationCache;
-  /** Background writes of target/run/ files, awaited before buildNodes returns. */
-  pendingWrites?: Promise<void>[];
+  /** Writes target/run/ files between statements; finished before buildNodes returns. */
+  runSql?: RunSqlWriter;
 }
 
 /**
@@ -39,37 +40,41 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
   const total = options.nodes.filter((id) => !isEphemeral(id)).length;
   let counter = 0;
 
-  await ensureSchemas(adapter, options.nodes.map((id) => manifest.nodes[id]!));
+  // The caller has created the schemas (ensureSchemas), before its on-run-start hooks.
   const relations = options.relations ?? new RelationCache(adapter);
-  const pendingWrites: Promise<void>[] = [];
+  const runSql = options.runSql ?? new RunSqlWriter(session.targetPath, session.project.name, redact);
 
-  const results = await runQueue<NodeResult>(dag, options.nodes, session.threads, {
-    run: async (id) => {
-      const node = manifest.nodes[id]!;
-      if (isEphemeral(id)) return ephemeralResult(node);
-      const index = ++counter;
-      reporter.nodeStarted?.(index, total, id);
-      const result = await buildOne({ ...options, relations, pendingWrites }, node);
-      reporter.nodeFinished(index, total, result);
-      return result;
-    },
-    skip: (id, _index, because) => {
-      const node = manifest.nodes[id]!;
-      if (isEphemeral(id)) return { ...ephemeralResult(node), status: 'skipped' };
-      const index = ++counter;
-      const upstream = manifest.nodes[because]?.name ?? because;
-      const now = new Date().toISOString();
-      const result: NodeResult = {
-        uniqueId: id, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized,
-        status: 'skipped', executionTime: 0, startedAt: now, completedAt: now,
-        message: because === 'fail-fast' ? 'skipped by --fail-fast' : `skipped because ${upstream} failed`, warnings: [],
-      };
-      reporter.nodeFinished(index, total, result);
-      return result;
-    },
-    succeeded: (result) => !isFailure(result) && result.status !== 'skipped',
-  }, options.failFast);
-  await Promise.all(pendingWrites);
+  let results: Map<string, NodeResult>;
+  try {
+    results = await runQueue<NodeResult>(dag, options.nodes, session.threads, {
+      run: async (id) => {
+        const node = manifest.nodes[id]!;
+        if (isEphemeral(id)) return ephemeralResult(node);
+        const index = ++counter;
+        reporter.nodeStarted?.(index, total, id);
+        const result = await buildOne({ ...options, relations, runSql }, node);
+        reporter.nodeFinished(index, total, result);
+        return result;
+      },
+      skip: (id, _index, because) => {
+        const node = manifest.nodes[id]!;
+        if (isEphemeral(id)) return { ...ephemeralResult(node), status: 'skipped' };
+        const index = ++counter;
+        const upstream = manifest.nodes[because]?.name ?? because;
+        const now = new Date().toISOString();
+        const result: NodeResult = {
+          uniqueId: id, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized,
+          status: 'skipped', executionTime: 0, startedAt: now, completedAt: now,
+          message: because === 'fail-fast' ? 'skipped by --fail-fast' : `skipped because ${upstream} failed`, warnings: [],
+        };
+        reporter.nodeFinished(index, total, result);
+        return result;
+      },
+      succeeded: (result) => !isFailure(result) && result.status !== 'skipped',
+    }, options.failFast);
+  } finally {
+    if (!options.runSql) runSql.finish();
+  }
   return options.nodes.filter((id) => !isEphemeral(id)).map((id) => results.get(id)!).filter(Boolean);
 }
 
@@ -104,7 +109,7 @@ export async function buildOne(options: BuildNodesOptions, node: CompiledNode): 
         }),
       );
     });
-    options.pendingWrites?.push(writeRunSql(session.targetPath, session.project.name, node.path, outcome.statements, redact).catch(() => undefined));
+    options.runSql?.add(node.path, outcome.statements);
     outcome.warnings.forEach((w) => options.reporter.warn(`${node.name}: ${w}`));
     return {
       ...base,
@@ -148,17 +153,21 @@ function databaseErrorPlace(session: Session, node: CompiledNode, error: SmeltEr
 /** Creates every schema the selected nodes live in, once, before anything is built. */
 export async function ensureSchemas(adapter: Adapter, nodes: CompiledNode[]): Promise<void> {
   const schemas = new Map<string, { schema: string; database?: string }>();
-  for (const node of nodes) schemas.set(`${node.relation.database ?? ''}.${node.relation.schema}`, node.relation);
+  for (const node of nodes) {
+    const key = `${node.relation.database ?? ''}.${node.relation.schema}`;
+    schemas.set(key, node.relation);
+  }
   if (schemas.size === 0) return;
   await withConnection(adapter, async (connection) => {
     for (const { schema, database } of schemas.values()) {
       const exists = async () => (await connection.query('select 1 from information_schema.schemata where schema_name = $1', [schema])).length > 0;
-      if (await exists()) continue;
-      try {
-        await connection.execute(adapter.dialect.createSchema(schema, database));
-      } catch (error) {
-        // Another run created it at the same moment (PostgreSQL's IF NOT EXISTS is not race-free).
-        if (!(await exists())) throw error;
+      if (!(await exists())) {
+        try {
+          await connection.execute(adapter.dialect.createSchema(schema, database));
+        } catch (error) {
+          // Another run created it at the same moment (PostgreSQL's IF NOT EXISTS is not race-free).
+          if (!(await exists())) throw error;
+        }
       }
     }
   });
