@@ -18,6 +18,9 @@ import { didYouMean } from '../util/suggest.js';
 import { RenderCache, renderScope, type RenderEntry } from './render-cache.js';
 import type { ColumnInfo, CompiledNode, Manifest, Materialization, NodeConfig, RelationName, SourceNode } from './types.js';
 
+/** Templates to render above which the cache of generated template code is worth loading. */
+const TEMPLATE_CACHE_THRESHOLD = 100;
+
 export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'ephemeral', 'incremental', 'cdc_current', 'cdc_history'];
 
 export interface CompileOptions {
@@ -95,15 +98,8 @@ export function compileProject(options: CompileOptions): CompileResult {
 
   const environment = new TemplateEnvironment(project.name);
   environment.loadMacros(project.macros, errors);
-  // Generated template code is loaded on the first template that needs it, if any does.
   let primed: number | undefined;
   const targetPath = options.targetPath;
-  if (targetPath) {
-    environment.loadCompiledSources = () => {
-      primeTemplateCache(environment, targetPath);
-      primed = environment.compiledSources.size;
-    };
-  }
   const context = new TemplateContext(environment, run);
   const cache = RenderCache.open(targetPath, renderScope(project, run), options.secrets);
 
@@ -116,9 +112,17 @@ export function compileProject(options: CompileOptions): CompileResult {
   // Pass 1: config and dependencies. A model that fails here is not rendered again in pass 2,
   // which would only report the same error twice.
   const failed = new Set<string>();
-  for (const candidate of candidates.values()) {
-    if (candidate.resourceType === 'seed') continue;
-    if (candidate.resourceType === 'model' && reuseRender(candidate, cache, run)) continue;
+  const toRender = [...candidates.values()].filter((c) => c.resourceType !== 'seed' && !(c.resourceType === 'model' && reuseRender(c, cache, run)));
+  // Generated template code (templates.json, as large as the project) is loaded, on the first
+  // template that needs it, only when many must be rendered: one template compiles in about a
+  // millisecond, loading the whole cache takes a few hundred on 10,000 models.
+  if (targetPath && toRender.length + project.tests.length > TEMPLATE_CACHE_THRESHOLD) {
+    environment.loadCompiledSources = () => {
+      primeTemplateCache(environment, targetPath);
+      primed = environment.compiledSources.size;
+    };
+  }
+  for (const candidate of toRender) {
     const ok = errors.attempt(() => {
       const hooks = parseHooks(candidate, candidates, sources, run);
       const sql = context.renderNode(candidate.file, hooks, candidate.uniqueId);
