@@ -30,7 +30,7 @@ describe('seed SQL', () => {
         'select "c1" as "id", "c2" as "say ""hi""", "c3" as "price"\n' +
         "from read_csv('/tmp/o''brien/x.csv', header = true, skip = 1, auto_detect = false, " +
         "columns = {'c1': 'integer', 'c2': 'text', 'c3': 'numeric(10,2)'}, delim = ';', quote = '\"', escape = '\"', " +
-        "strict_mode = true, null_padding = false, encoding = 'utf-8')",
+        "strict_mode = true, null_padding = false, encoding = 'utf-8', buffer_size = 4194304, max_line_size = 2097152)",
     );
   });
 

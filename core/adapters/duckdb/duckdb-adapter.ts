@@ -20,6 +20,7 @@ import {
 } from '../adapter.js';
 import { Dialect } from '../dialect.js';
 import { csvLoadErrorMessage, duckdbCsvLoad } from './csv-load-sql.js';
+import { LeanLoad } from './lean-load.js';
 import { parseSqlWithDuckdb } from './parse-sql.js';
 
 export interface DuckdbAdapterOptions {
@@ -41,6 +42,7 @@ export class DuckdbAdapter implements Adapter {
   private readonly all: DuckDBConnection[] = [];
   /** An in-memory instance for parseSql when the warehouse itself is not open. */
   private parser: DuckDBInstance | undefined;
+  private readonly lean = new LeanLoad();
 
   constructor(private readonly options: DuckdbAdapterOptions) {}
 
@@ -85,6 +87,8 @@ export class DuckdbAdapter implements Adapter {
   async acquire(): Promise<Connection> {
     if (!this.instance) await this.open();
     const raw = this.idle.pop() ?? (await this.connect());
+    // A CSV load running alone lowered the instance's threads and memory limit: not for this one.
+    if (this.lean.active) await this.lean.leave(raw);
     return new DuckdbConnection(raw, () => {
       this.idle.push(raw);
     });
@@ -135,7 +139,11 @@ export class DuckdbAdapter implements Adapter {
       if (connection instanceof DuckdbConnection) connection.interrupt();
     };
     load.signal?.addEventListener('abort', interrupt);
+    const raw = connection instanceof DuckdbConnection ? connection.rawConnection : undefined;
     try {
+      // In memory, the table itself is held under the limit: only a file's written blocks can go.
+      const alone = this.options.path !== ':memory:' && this.all.length - this.idle.length === 1;
+      if (raw) await this.lean.enter(raw, alone);
       const result = await connection.execute(duckdbCsvLoad(this.dialect, load));
       return { rows: result.rowsAffected ?? 0 };
     } catch (error) {
@@ -144,6 +152,8 @@ export class DuckdbAdapter implements Adapter {
       throw message ? new DatabaseError(message, {}, undefined, { cause }) : error;
     } finally {
       load.signal?.removeEventListener('abort', interrupt);
+      // A failure to put the settings back must not hide the load's own error.
+      if (raw) await this.lean.leave(raw).catch(() => undefined);
     }
   }
 
@@ -197,12 +207,19 @@ class DuckdbConnection implements Connection {
 
   constructor(private readonly raw: DuckDBConnection, private readonly onRelease: () => void) {}
 
+  /** For instance-wide settings (LeanLoad). */
+  get rawConnection(): DuckDBConnection {
+    return this.raw;
+  }
+
   async execute(sql: string): Promise<ExecuteResult> {
     try {
-      const result = await this.raw.runAndReadAll(sql);
+      // run() materializes the result: the count is read from it without another trip to
+      // DuckDB's thread (runAndReadAll fetches a chunk more, also for a CREATE VIEW).
+      const result = await this.raw.run(sql);
       // CREATE TABLE AS and INSERT answer with a single "Count" column.
-      if (result.columnCount === 1 && result.columnNames()[0] === 'Count' && result.currentRowCount === 1) {
-        return { rowsAffected: Number(result.getRows()[0]![0]) };
+      if (result.columnCount === 1 && result.columnName(0) === 'Count' && result.rowCount === 1 && result.chunkCount > 0) {
+        return { rowsAffected: Number(result.getChunk(0).getRowValues(0)[0]) };
       }
       return {};
     } catch (error) {
