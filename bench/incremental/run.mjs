@@ -19,6 +19,7 @@ const ROWS = Number(arg('rows', 10_000_000));
 const MODELS = Number(arg('models', 1000));
 const REPEAT = Number(arg('repeat', 3));
 const DIALECTS = arg('dialects', 'duckdb,postgres').split(',');
+const ONLY = arg('only', 'p4,p5').split(',');
 const NEW_ROWS = Math.round(ROWS / 100);
 
 async function sql(dialect, dir, schema, statement) {
@@ -99,12 +100,15 @@ async function p5(dialect) {
 }
 
 for (const dialect of DIALECTS) {
+  if (ONLY.includes('p4')) {
   console.log(`\n== ${dialect}: P4 incremental vs full refresh, ${ROWS.toLocaleString('en-US')} rows + ${NEW_ROWS.toLocaleString('en-US')} new (median of ${REPEAT})`);
   const r4 = await p4(dialect);
   console.log('  strategy       model build: full / incremental / ratio      whole command: full / incremental / ratio');
   for (const [strategy, r] of Object.entries(r4)) {
     console.log(`  ${strategy.padEnd(14)} ${fmt(r.fullNode).padStart(9)} ${fmt(r.incrementalNode).padStart(9)} ${(100 * r.incrementalNode / r.fullNode).toFixed(1).padStart(6)}%        ${fmt(r.full).padStart(9)} ${fmt(r.incremental).padStart(9)} ${(100 * r.incremental / r.full).toFixed(1).padStart(6)}%`);
   }
+  }
+  if (!ONLY.includes('p5')) continue;
   console.log(`== ${dialect}: P5 no-op run --changed over ${MODELS} unchanged models`);
   console.log(`  wall ${fmt(await p5(dialect))} (median)`);
 }
