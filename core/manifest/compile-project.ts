@@ -348,13 +348,14 @@ function attachProperties(project: Project, candidates: Map<string, Candidate>, 
       const type = key === 'models' ? 'model' : key === 'seeds' ? 'seed' : 'snapshot';
       (value[key] ?? []).forEach((props, index) => {
         const candidate = byName.get(`${type}:${props.name}`);
-        const line = yaml.lineOf([key, index, 'name']);
+        // Lines are looked up only for a problem: a cached YAML file parses its syntax tree then.
+        const line = () => yaml.lineOf([key, index, 'name']);
         if (!candidate) {
-          errors.warn(new ConfigError(`${yaml.path} describes ${type} '${props.name}', which does not exist`, { file: yaml.path, line }, didYouMean(props.name, [...candidates.values()].filter((c) => c.resourceType === type).map((c) => c.name))));
+          errors.warn(new ConfigError(`${yaml.path} describes ${type} '${props.name}', which does not exist`, { file: yaml.path, line: line() }, didYouMean(props.name, [...candidates.values()].filter((c) => c.resourceType === type).map((c) => c.name))));
           return;
         }
         if (candidate.properties) {
-          errors.add(new ConfigError(`${type} '${props.name}' is described twice: in ${candidate.properties.yaml.path} and ${yaml.path}`, { file: yaml.path, line, node: candidate.uniqueId }, 'Keep one entry per node.'));
+          errors.add(new ConfigError(`${type} '${props.name}' is described twice: in ${candidate.properties.yaml.path} and ${yaml.path}`, { file: yaml.path, line: line(), node: candidate.uniqueId }, 'Keep one entry per node.'));
           return;
         }
         candidate.properties = { value: props, yaml, index, key };
@@ -370,8 +371,8 @@ function collectSources(project: Project, run: RunContext, errors: ErrorCollecto
     (value.sources ?? []).forEach((source: SourceProperties, sourceIndex) => {
       source.tables.forEach((table, tableIndex) => {
         const uniqueId = `source.${project.name}.${source.name}.${table.name}`;
-        const line = yaml.lineOf(['sources', sourceIndex, 'tables', tableIndex, 'name']);
         if (sources[uniqueId]) {
+          const line = yaml.lineOf(['sources', sourceIndex, 'tables', tableIndex, 'name']);
           errors.add(new ConfigError(`Source '${source.name}.${table.name}' is declared twice`, { file: yaml.path, line }, 'Declare each source table once.'));
           return;
         }

@@ -4,6 +4,7 @@ import { ConfigError, ErrorCollector, type SmeltError } from '../errors.js';
 import { DBT_PROJECT_FILE, readDbtProject } from './dbt-project.js';
 import { discoverFiles } from './discover.js';
 import { projectSchema, propertiesFileSchema, type ProjectFile, type PropertiesFile } from './schemas.js';
+import { YamlCache } from './yaml-cache.js';
 import { YamlFile } from './yaml-file.js';
 
 export const PROJECT_FILE = 'project.yml';
@@ -87,9 +88,10 @@ export function loadProject(root: string): Project {
   const modelPaths = config['model-paths'];
   const properties: PropertiesSource[] = [];
   const yamlDirs = [...modelPaths, ...config['seed-paths'], ...config['snapshot-paths'], ...config['macro-paths'], ...config['test-paths']];
+  const yamlCache = YamlCache.open(resolve(root, config['target-path']));
   for (const path of discoverFiles(root, yamlDirs, ['.yml', '.yaml'])) {
     collector.attempt(() => {
-      const yaml = YamlFile.parse(path, readFileSync(join(root, path), 'utf8'));
+      const yaml = yamlCache.parse(path, readFileSync(join(root, path), 'utf8'));
       if (yaml.value === null || typeof yaml.value !== 'object' || Array.isArray(yaml.value)) {
         if (yaml.value === null || (typeof yaml.value === 'object' && Object.keys(yaml.value as object).length === 0)) return;
         throw new ConfigError('A property file must be a mapping (version: 2, models: [...])', { file: path, line: 1 });
@@ -114,6 +116,7 @@ export function loadProject(root: string): Project {
     properties,
     warnings: collector.warnings,
   };
+  yamlCache.save();
   collector.throwIfAny();
   return project;
 }

@@ -11,39 +11,44 @@ export type YamlPath = readonly (string | number)[];
  */
 export class YamlFile {
   readonly value: unknown;
-  private readonly doc: Document;
-  private readonly lines: LineCounter;
+  private parsed: { doc: Document; lines: LineCounter } | undefined;
 
-  private constructor(readonly path: string, doc: Document, lines: LineCounter) {
-    this.doc = doc;
-    this.lines = lines;
-    this.value = doc.toJS({ maxAliasCount: 1000 }) ?? {};
+  private constructor(readonly path: string, private readonly text: string, value: unknown, parsed?: { doc: Document; lines: LineCounter }) {
+    this.parsed = parsed;
+    this.value = value;
   }
 
   /** Parses text; a syntax error becomes a ConfigError at the offending line. */
   static parse(path: string, text: string): YamlFile {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    const [first] = doc.errors;
-    if (first) {
-      // linePos is only filled in with prettyErrors; the offset always is.
-      const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);
-      const message = first.message.split('\n')[0] ?? first.message;
-      throw new ConfigError(`Invalid YAML: ${message}`, { file: path, line: pos?.line, column: pos?.col }, 'Check indentation and quoting near this line.');
-    }
-    return new YamlFile(path, doc, lines);
+    const parsed = parseWithLines(path, text);
+    return new YamlFile(path, text, parsed.doc.toJS({ maxAliasCount: 1000 }) ?? {}, parsed);
+  }
+
+  /**
+   * A file whose value is known already (the YAML cache: the same text parsed before without
+   * errors). Its syntax tree, needed only to name lines, is parsed on the first lineOf().
+   */
+  static fromValue(path: string, text: string, value: unknown): YamlFile {
+    return new YamlFile(path, text, value);
+  }
+
+  /** The text's own syntax tree with line positions, parsed when first needed. */
+  private get document(): { doc: Document; lines: LineCounter } {
+    this.parsed ??= parseWithLines(this.path, this.text);
+    return this.parsed;
   }
 
   /** The 1-based line of the value at `path`, or of its closest existing parent. */
   lineOf(path: YamlPath): number | undefined {
+    const { doc, lines } = this.document;
     for (let len = path.length; len >= 0; len--) {
-      const node = this.doc.getIn(path.slice(0, len), true);
-      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
+      const node = doc.getIn(path.slice(0, len), true);
+      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
       // A key whose value is missing: point at the key itself.
-      const parent = this.doc.getIn(path.slice(0, len - 1), true) as { items?: { key: unknown; value: unknown }[] } | undefined;
+      const parent = doc.getIn(path.slice(0, len - 1), true) as { items?: { key: unknown; value: unknown }[] } | undefined;
       const key = path[len - 1];
       const pair = parent?.items?.find((item) => isNode(item.key) && (item.key as { value?: unknown }).value === key);
-      if (pair && isNode(pair.key) && pair.key.range) return this.lines.linePos(pair.key.range[0]).line;
+      if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
     }
     return undefined;
   }
@@ -172,4 +177,17 @@ function removeKeys(value: unknown, issues: { path: (string | number)[]; keys: s
     if (target && typeof target === 'object') for (const key of issue.keys) delete target[key];
   }
   return value;
+}
+
+function parseWithLines(path: string, text: string): { doc: Document; lines: LineCounter } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const [first] = doc.errors;
+  if (first) {
+    // linePos is only filled in with prettyErrors; the offset always is.
+    const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);
+    const message = first.message.split('\n')[0] ?? first.message;
+    throw new ConfigError(`Invalid YAML: ${message}`, { file: path, line: pos?.line, column: pos?.col }, 'Check indentation and quoting near this line.');
+  }
+  return { doc, lines };
 }

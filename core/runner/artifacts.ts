@@ -5,7 +5,7 @@ import { sha256 } from '../util/hash.js';
 import type { RunSummary } from './results.js';
 
 /** Writes a file via a temporary name and a rename, so a killed process never leaves half a file. */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, text);
