@@ -1,7 +1,7 @@
 import type { ParsedStatement } from '../../adapters/adapter.js';
 import type { CompiledNode, Manifest } from '../../manifest/types.js';
 import { cteName } from '../../template/inline-ctes.js';
-import { dependencyOrder } from './dependency-order.js';
+import { topologicalOrderOf } from '../../graph/topological-order.js';
 import { duckdbQueryShape } from './duckdb-shape.js';
 import { postgresQueryShape } from './postgres-shape.js';
 import type { QueryShape } from './query-shape.js';
@@ -56,7 +56,7 @@ export async function columnLineage(input: ColumnLineageInput): Promise<Record<s
   const read = SHAPE_READERS[input.dialect];
   if (!read) return {};
   // Dependency order, so each node's upstream columns are resolved before it is.
-  const order = dependencyOrder(manifest.parentMap);
+  const order = topologicalOrderOf(manifest.parentMap);
   const withSql = order
     .map((id) => manifest.nodes[id])
     .filter((n): n is CompiledNode => !!n && n.compiledSql.trim() !== '' && n.resourceType !== 'test' && n.resourceType !== 'seed');

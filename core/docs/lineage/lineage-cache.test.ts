@@ -9,7 +9,7 @@ import { Dag } from '../../graph/dag.js';
 import type { Manifest } from '../../manifest/types.js';
 import { testManifest, type TestNode } from '../test-manifest.test-support.js';
 import { columnLineage, type LineageStats } from './column-lineage.js';
-import { dependencyOrder } from './dependency-order.js';
+import { topologicalOrderOf } from '../../graph/topological-order.js';
 import { LineageCache, lineageScope } from './lineage-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smelt-lineage-cache-'));
@@ -102,7 +102,7 @@ describe.each(['duckdb', 'postgres'])('the column lineage cache on %s', (dialect
   });
 });
 
-describe('dependencyOrder', () => {
+describe('topologicalOrderOf', () => {
   it('is the order Dag gives: parents first, the smallest ready id first', () => {
     let state = 11;
     const random = (n: number): number => (state = (state * 1103515245 + 12345) % 2 ** 31) % n;
@@ -112,10 +112,10 @@ describe('dependencyOrder', () => {
       // Parents come from earlier ids (acyclic), sometimes twice, sometimes not a key themselves.
       parentMap[id] = i === 0 ? [] : Array.from({ length: random(4) }, () => ids[random(i)]!).concat(random(10) === 0 ? ['source.p.outside'] : []);
     });
-    expect(dependencyOrder(parentMap)).toEqual(Dag.fromParentMap(parentMap).topologicalOrder());
+    expect(topologicalOrderOf(parentMap)).toEqual(Dag.fromParentMap(parentMap).topologicalOrder());
   });
 
   it('reports a cycle as Dag does', () => {
-    expect(() => dependencyOrder({ a: ['b'], b: ['a'] })).toThrow(/Dependency cycle/);
+    expect(() => topologicalOrderOf({ a: ['b'], b: ['a'] })).toThrow(/Dependency cycle/);
   });
 });
