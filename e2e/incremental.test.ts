@@ -47,6 +47,23 @@ describe.each(await dialects())('incremental models on %s', (dialect) => {
     expect((await rows(project)).map((r) => r.id)).toEqual([1, 2, 2, 3]);
   });
 
+  it('append without a unique_key (batch staged as a temp view) keeps on_schema_change and atomicity', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, on_schema_change='fail'`) });
+    expect((await project.cli('run')).code).toBe(0);
+    project.write({ 'models/events.sql': incrementalModel(`, on_schema_change='fail'`, true) });
+    const refused = await project.cli('run', '--vars', '{max_id: 3}');
+    expectCleanFailure(refused, 1);
+    expect(refused.stdout).toMatch(/columns of events changed \(added note\)/);
+    // The batch now runs inside the insert: its error must still leave the table as it was.
+    project.write({ 'models/events.sql': incrementalModel('') });
+    expectCleanFailure(await project.cli('run', '--vars', `{max_id: 3, amount_3: "'not a number' + 1"}`), 1);
+    expect(await rows(project)).toHaveLength(2);
+    // ignore: the new column is left out, the rows go in.
+    project.write({ 'models/events.sql': incrementalModel('', true) });
+    expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);
+    expect((await rows(project)).map((r) => r.id)).toEqual([1, 2, 2, 3]);
+  });
+
   it.each(['merge', 'delete+insert'])('%s updates matched keys and inserts new ones', async (strategy) => {
     const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key='id', incremental_strategy='${strategy}'`) });
     expect((await project.cli('run')).code).toBe(0);

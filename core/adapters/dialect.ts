@@ -42,6 +42,11 @@ export class Dialect {
     return `create temp table ${this.relation(relation)} as (\n${stripTrailingSemicolon(sql)}\n)`;
   }
 
+  /** A session-local view (see tempRelation) over `sql`: nothing is stored; it runs where read. */
+  createTempViewAs(relation: RelationName, sql: string): string {
+    return `create temp view ${this.relation(relation)} as (\n${stripTrailingSemicolon(sql)}\n)`;
+  }
+
   /**
    * Settings for the rest of a transaction that applies a small batch to a large table.
    * PostgreSQL compiles a plan with JIT once its estimated cost is high, and the estimate

@@ -3,7 +3,7 @@ import { goldenFiles } from '../../e2e/support/golden.js';
 import { Dialect } from '../adapters/dialect.js';
 import { ConfigError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
-import { diffColumns, incrementalConfig, planApply, planSchemaChange, planStaging, type IncrementalConfig } from './incremental-plan.js';
+import { diffColumns, incrementalConfig, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig } from './incremental-plan.js';
 
 /* Golden SQL for each incremental strategy and schema-change mode, per dialect (UPDATE_GOLDEN=1 rewrites). */
 
@@ -24,8 +24,17 @@ function node(config: Record<string, unknown>): CompiledNode {
 describe.each(['duckdb', 'postgres'])('incremental SQL on %s', (dialectName) => {
   const dialect = new Dialect(dialectName);
   const staging = dialect.tempRelation('fct_events__incr__smelt_tmp');
-  it('append, with the staging of the batch', () =>
-    expectGolden(`${dialectName}/incremental-append.sql`, [planStaging(dialect, staging, 'select 1 as event_id;'), ...planApply(dialect, target, staging, columns, base)]));
+  it('append, with the staging of the batch (a view: read once)', () =>
+    expectGolden(`${dialectName}/incremental-append.sql`, [planStaging(dialect, staging, 'select 1 as event_id;', stagingKind(base)), ...planApply(dialect, target, staging, columns, base)]));
+  it('stages in a table where the batch is read twice or columns may be altered', () => {
+    expect(planStaging(dialect, staging, 'select 1 as event_id;', 'table')).toMatch(/^create temp table /);
+    expect(stagingKind({ ...base, onSchemaChange: 'fail' })).toBe('view');
+    expect(stagingKind({ ...base, uniqueKey: ['event_id'] })).toBe('table');
+    expect(stagingKind({ ...base, onSchemaChange: 'append_new_columns' })).toBe('table');
+    expect(stagingKind({ ...base, onSchemaChange: 'sync_all_columns' })).toBe('table');
+    expect(stagingKind({ ...base, strategy: 'merge', uniqueKey: ['event_id'] })).toBe('table');
+    expect(stagingKind({ ...base, strategy: 'delete+insert', uniqueKey: ['event_id'] })).toBe('table');
+  });
   it('delete+insert on a composite key with a predicate', () =>
     expectGolden(`${dialectName}/incremental-delete-insert.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id', 'user_id'], predicates: ["DBT_INTERNAL_DEST.amount > 0"] })));
   it('merge', () => expectGolden(`${dialectName}/incremental-merge.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'merge', uniqueKey: ['event_id'] })));

@@ -85,9 +85,21 @@ export function planSchemaChange(dialect: Dialect, target: RelationName, diff: S
   return [];
 }
 
-/** The session-local table that holds the new batch: no WAL, never in the database file. */
-export function planStaging(dialect: Dialect, staging: RelationName, sql: string): string {
-  return dialect.createTempTableAs(staging, sql);
+/**
+ * How the new batch is staged. A session-local table (no WAL, never in the database file) when
+ * the batch is read more than once: the NULL-key check, delete+insert and merge. An append with
+ * no unique_key that alters no column reads it once, so a temp view is enough: the model runs in
+ * the insert itself, without writing the batch twice (bench P4 without a key, DuckDB: 28 to 17 ms
+ * for 100,000 rows). Not when columns may be altered: a view reading the target (`{{ this }}`)
+ * would stand in the way of PostgreSQL's ALTER, and DuckDB's view would no longer match it.
+ */
+export function stagingKind(config: IncrementalConfig): 'table' | 'view' {
+  const altersNothing = config.onSchemaChange === 'ignore' || config.onSchemaChange === 'fail';
+  return config.strategy === 'append' && config.uniqueKey.length === 0 && altersNothing ? 'view' : 'table';
+}
+
+export function planStaging(dialect: Dialect, staging: RelationName, sql: string, kind: 'table' | 'view' = 'table'): string {
+  return kind === 'view' ? dialect.createTempViewAs(staging, sql) : dialect.createTempTableAs(staging, sql);
 }
 
 export interface ApplyOptions {

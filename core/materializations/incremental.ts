@@ -2,14 +2,15 @@ import { DatabaseError } from '../errors.js';
 import type { Adapter, Connection } from '../adapters/adapter.js';
 import type { RelationName } from '../manifest/types.js';
 import { existingRelation, type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
-import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange, planStaging, type IncrementalConfig } from './incremental-plan.js';
+import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
 
 /**
  * dbt's incremental model. The first build, a --full-refresh, or a view in the way builds the
  * whole table (as `table` does). Otherwise the model is rendered with is_incremental() true,
- * its rows are staged in a session-local temp table (not logged, never in the database file),
+ * its rows are staged in a session-local temp table (not logged, never in the database file;
+ * a temp view where the batch is read once, see stagingKind),
  * schema changes are handled per on_schema_change, and the rows are applied by the strategy —
  * all in one transaction, so a failure changes nothing.
  */
@@ -28,6 +29,7 @@ export class IncrementalMaterialization implements Materialization {
     const sql = context.render(true);
     const dialect = adapter.dialect;
     const staging = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__incr`));
+    const kind = stagingKind(config);
     const statements: string[] = [];
     const warnings: string[] = [];
     const execute = async (statement: string) => {
@@ -36,8 +38,8 @@ export class IncrementalMaterialization implements Materialization {
     };
     let rowsAffected: number | undefined;
     await connection.transaction(async () => {
-      // Created and dropped in this transaction: a temp table cannot outlive it.
-      const batchRows = (await execute(planStaging(dialect, staging, sql))).rowsAffected;
+      // Created and dropped in this transaction: a temp relation cannot outlive it.
+      const batchRows = (await execute(planStaging(dialect, staging, sql, kind))).rowsAffected;
       if (config.uniqueKey.length > 0) {
         const [row] = await connection.query<{ n: number | bigint }>(nullKeyCheck(dialect, staging, config.uniqueKey));
         const nulls = Number(row?.n ?? 0);
@@ -69,7 +71,7 @@ export class IncrementalMaterialization implements Materialization {
         const result = await execute(statement);
         if (index === apply.length - 1) rowsAffected = result.rowsAffected;
       }
-      await execute(dialect.drop(staging, 'table'));
+      await execute(dialect.drop(staging, kind));
     });
     await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };

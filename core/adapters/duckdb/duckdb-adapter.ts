@@ -119,14 +119,20 @@ export class DuckdbAdapter implements Adapter {
   }
 
   async getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]> {
-    // information_schema.columns is a view over duckdb_columns() with the same data_type; the
-    // function alone binds faster (3 ms against 12 to 45 ms on a fresh instance, bench P4). The
-    // catalog, when named, tells a session's temp table from a table of the same name.
-    const rows = await connection.query<{ column_name: string; data_type: string }>(
-      `select column_name, data_type from duckdb_columns() where schema_name = $1 and table_name = $2 ${relation.database ? 'and database_name = $3 ' : ''}order by column_index`,
-      relation.database ? [relation.schema, relation.identifier, relation.database] : [relation.schema, relation.identifier],
-    );
-    return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
+    // pragma_table_info binds the one relation (2 to 3 ms on a fresh instance); duckdb_columns()
+    // first builds every catalog's entries, DuckDB's built-in views included (11 to 20 ms, bench
+    // P4). Same data_type text. It fails where the relation is missing or a view no longer binds
+    // (a catalog error, which leaves an open transaction usable): duckdb_columns() answers those.
+    try {
+      const rows = await connection.query<{ name: string; type: string }>(`select name, type from pragma_table_info(${this.dialect.literal(this.dialect.relation(relation))}) order by cid`);
+      return rows.map((r) => ({ name: r.name, dataType: r.type }));
+    } catch {
+      const rows = await connection.query<{ column_name: string; data_type: string }>(
+        `select column_name, data_type from duckdb_columns() where schema_name = $1 and table_name = $2 ${relation.database ? 'and database_name = $3 ' : ''}order by column_index`,
+        relation.database ? [relation.schema, relation.identifier, relation.database] : [relation.schema, relation.identifier],
+      );
+      return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
+    }
   }
 
   async dependentViews(): Promise<DependentView[]> {

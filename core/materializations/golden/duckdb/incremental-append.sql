@@ -1,4 +1,4 @@
-create temp table "temp"."main"."fct_events__incr__smelt_tmp" as (
+create temp view "temp"."main"."fct_events__incr__smelt_tmp" as (
 select 1 as event_id
 );
 

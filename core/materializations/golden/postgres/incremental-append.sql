@@ -1,4 +1,4 @@
-create temp table "pg_temp"."fct_events__incr__smelt_tmp" as (
+create temp view "pg_temp"."fct_events__incr__smelt_tmp" as (
 select 1 as event_id
 );
 
