@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { readCsvRecords } from './csv-records.js';
+import { readCsvPrefix, readCsvRecords, type CsvRecord } from './csv-records.js';
 import { hashFile } from './file-digest.js';
 import type { SeedCsvConfig } from './seed-config.js';
 import { SeedError, SeedNotUtf8, preview } from './seed-error.js';
@@ -76,12 +76,10 @@ async function readShape(options: InspectOptions, mode: { limit?: number; checkU
   let skipLines = 0;
   let rows = 0;
   let complete = true;
-  const records = readCsvRecords({
-    path: options.path,
-    file,
-    delimiter: config.delimiter,
-    names: () => columns?.map((c) => c.name),
-  });
+  const read = { path: options.path, file, delimiter: config.delimiter, names: () => columns?.map((c) => c.name) };
+  // A sample needs the header and one record past the limit (to know the file goes on).
+  const prefix = mode.limit !== undefined && !mode.checkUtf8 ? readCsvPrefix(read, mode.limit + 2) : undefined;
+  const records: Iterable<CsvRecord> | AsyncIterable<CsvRecord> = prefix ?? readCsvRecords(read);
   for await (const record of records) {
     if (mode.checkUtf8) checkUtf8(record.values, record.line, file, columns);
     if (!columns) {
