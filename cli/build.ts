@@ -13,7 +13,6 @@ export function registerBuild(program: Command, state: CliState): void {
       await guard(state, flags, async (output) => {
         const { buildTask } = await import('../core/tasks/build-task.js');
         const session = sessionFor(flags, state, output);
-        session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await buildTask(session, flags, output);
         return summary.success ? EXIT_OK : EXIT_FAILURE;
       });

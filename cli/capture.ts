@@ -40,7 +40,6 @@ export function registerCapture(program: Command, state: CliState): void {
       await guard(state, flags, async (output) => {
         const { captureTask } = await import('../core/tasks/capture-task.js');
         const session = sessionFor(flags, state, output);
-        session.compiled.warnings.forEach((w) => output.warn(w));
         const controller = new AbortController();
         const stop = () => {
           if (!controller.signal.aborted) output.info('Stopping after the current batch...');

@@ -87,6 +87,8 @@ export function sessionFor(flags: CommonFlags, state: CliState, output: Output):
     log: (message) => output.info(message),
   });
   output.redact = redactor(session.target.secrets);
+  // Compile warnings (unknown keys, YAML describing a missing model ...) are shown by every command.
+  session.compiled.warnings.forEach((w) => output.warn(w));
   return session;
 }
 

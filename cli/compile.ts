@@ -12,7 +12,6 @@ export function registerCompile(program: Command, state: CliState): void {
     await guard(state, flags, async (output) => {
       const { compileTask } = await import('../core/tasks/compile-task.js');
       const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
       if (flags.inline !== undefined) {
         const sql = session.compiled.templates.renderInline(flags.inline);
         if (output.json) output.event('compiled', { sql });

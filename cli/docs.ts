@@ -30,7 +30,6 @@ export function registerDocs(program: Command, state: CliState): void {
       const { docsGenerateTask } = await import('../core/docs/docs-task.js');
       const started = performance.now();
       const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
       const result = await docsGenerateTask(session, { emptyCatalog: flags.emptyCatalog }, output);
       const where = relative(session.root, result.outDir) || result.outDir;
       output.info(

@@ -14,7 +14,6 @@ export function registerIngest(program: Command, state: CliState): void {
       await guard(state, flags, async (output) => {
         const { ingestTask } = await import('../core/tasks/ingest-task.js');
         const session = sessionFor(flags, state, output);
-        session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await ingestTask(session, flags, output);
         return summary.success ? EXIT_OK : EXIT_FAILURE;
       });

@@ -21,7 +21,6 @@ export function registerLs(program: Command, state: CliState): void {
   selectionOptions(projectOptions(command)).action(async (flags: LsFlags) => {
     await guard(state, flags, (output) => {
       const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
       const { manifest, dag } = session.compiled;
       const runState = readState(session.targetPath, session.target.name);
       const { selected, unmatched } = selectNodesDetailed(manifest, dag, {

@@ -11,7 +11,6 @@ export function registerParse(program: Command, state: CliState): void {
     await guard(state, flags, (output) => {
       const started = performance.now();
       const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
       writeManifest(session.targetPath, session.compiled.manifest, redactor(session.target.secrets));
       const nodes = Object.keys(session.compiled.manifest.nodes).length;
       output.info(`Parsed ${nodes} nodes in ${((performance.now() - started) / 1000).toFixed(2)}s; wrote ${session.project.config['target-path']}/manifest.json`);

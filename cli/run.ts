@@ -12,7 +12,6 @@ export function registerRun(program: Command, state: CliState): void {
       await guard(state, flags, async (output) => {
         const { runTask } = await import('../core/tasks/run-task.js');
         const session = sessionFor(flags, state, output);
-        session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await runTask(session, flags, output);
         return summary.success ? EXIT_OK : EXIT_FAILURE;
       });

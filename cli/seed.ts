@@ -10,7 +10,6 @@ export function registerSeed(program: Command, state: CliState): void {
     await guard(state, flags, async (output) => {
       const { seedTask } = await import('../core/tasks/seed-task.js');
       const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
       const summary = await seedTask(session, flags, output);
       return summary.success ? EXIT_OK : EXIT_FAILURE;
     });

@@ -14,7 +14,6 @@ export function registerSnapshot(program: Command, state: CliState): void {
       await guard(state, flags, async (output) => {
         const { snapshotTask } = await import('../core/tasks/snapshot-task.js');
         const session = sessionFor(flags, state, output);
-        session.compiled.warnings.forEach((w) => output.warn(w));
         const summary = await snapshotTask(session, flags, output);
         return summary.success ? EXIT_OK : EXIT_FAILURE;
       });

@@ -15,7 +15,6 @@ export function registerTest(program: Command, state: CliState): void {
     await guard(state, flags, async (output) => {
       const { testTask } = await import('../core/tasks/test-task.js');
       const session = sessionFor(flags, state, output);
-      session.compiled.warnings.forEach((w) => output.warn(w));
       const summary = await testTask(session, flags, output);
       return summary.success ? EXIT_OK : EXIT_FAILURE;
     });

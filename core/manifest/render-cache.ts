@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProjectSourceFile } from '../project/load-project.js';
 import type { Project } from '../project/load-project.js';
-import { writeFileAtomic } from '../runner/artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { currentInput, type RenderInput, type RunContext } from '../template/context.js';
 import { COMPILER_REVISION } from '../template/jinja-syntax.js';
 import { sha256 } from '../util/hash.js';

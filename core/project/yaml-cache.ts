@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { writeFileAtomic } from '../runner/artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { sha256 } from '../util/hash.js';
 import { SMELT_VERSION } from '../version.js';
 import { YamlFile } from './yaml-file.js';

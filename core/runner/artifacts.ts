@@ -1,16 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Manifest } from '../manifest/types.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { sha256 } from '../util/hash.js';
 import type { RunSummary } from './results.js';
-
-/** Writes a file via a temporary name and a rename, so a killed process never leaves half a file. */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
-}
 
 export function writeManifest(targetPath: string, manifest: Manifest, redact: (text: string) => string): void {
   writeFileAtomic(join(targetPath, 'manifest.json'), redact(JSON.stringify(manifest, null, 1)));

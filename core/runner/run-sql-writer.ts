@@ -1,7 +1,7 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../util/hash.js';
-import { writeFileAtomic } from './artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 
 /**
  * target/run/<project>/<path>: the statements actually sent for each node. Small files written

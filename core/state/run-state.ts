@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ColumnMeta } from '../adapters/adapter.js';
 import type { CompiledNode, Manifest, RelationName } from '../manifest/types.js';
-import { writeFileAtomic } from '../runner/artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 
 /**
  * What the last successful build of each node on a target looked like. `state:modified` and

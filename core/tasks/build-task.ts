@@ -1,13 +1,13 @@
 import { withConnection } from '../adapters/adapter.js';
 import { Dag } from '../graph/dag.js';
-import { selectNodesDetailed } from '../graph/selector.js';
 import type { CompiledNode, Manifest } from '../manifest/types.js';
-import { redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import { writeRunResults } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import { RunHistory } from '../seeds/run-history.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 import { readState } from '../state/run-state.js';
 import type { TestUnit } from '../testing/run-test.js';
 import { buildOne, ensureSchemas } from './build-nodes.js';
@@ -32,14 +32,7 @@ type BuildItem = { kind: 'node'; node: CompiledNode } | { kind: 'tests'; unit: T
  * the model, and a failing one skips it.
  */
 export async function buildTask(session: Session, options: BuildOptions, reporter: Reporter): Promise<RunSummary> {
-  const started = performance.now();
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-  writeCompiled(session.targetPath, manifest, redact);
-
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['seed', 'model', 'snapshot', 'test'] });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const { started, manifest, redact, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude, resourceTypes: ['seed', 'model', 'snapshot', 'test'] }, { compiled: true });
   const nodes = selected.map((id) => manifest.nodes[id]!);
   const isEphemeral = (node: CompiledNode) => node.config.materialized === 'ephemeral';
   const reported = nodes.filter((n) => !isEphemeral(n));

@@ -126,14 +126,7 @@ export async function captureTask(session: Session, options: CaptureOptions, rep
     if (snapshot) record(snapshot, group);
   };
   const record = (report: BatchReport, group: CaptureGroup) => {
-    for (const [id, stats] of report.sources) {
-      const total = totals.get(id)!;
-      if (report.kind === 'snapshot') total.snapshotRows += stats.newEvents;
-      else total.events += stats.events;
-      total.newEvents += stats.newEvents;
-      total.duplicates += stats.duplicates;
-      total.batches++;
-    }
+    addToTotals(totals, report);
     if (report.kind !== 'idle') reporter.info(`  ${describeBatch(report, group)}`);
   };
 
@@ -204,7 +197,7 @@ export async function captureSources(session: Session, adapter: Adapter, nodes: 
   for (const group of groups) {
     const startedAt = new Date().toISOString();
     const clock = performance.now();
-    const totals = new Map(group.sources.map((s) => [s.source.uniqueId, { snapshotRows: 0, events: 0, newEvents: 0, duplicates: 0, batches: 0 }]));
+    const totals = new Map<string, Totals>(group.sources.map((s) => [s.source.uniqueId, { snapshotRows: 0, events: 0, newEvents: 0, duplicates: 0, batches: 0 }]));
     let failure: SmeltError | undefined;
     let busy: string | undefined;
     let capture: SlotCapture | undefined;
@@ -217,16 +210,7 @@ export async function captureSources(session: Session, adapter: Adapter, nodes: 
         reports.push(report);
         if (!report.more) break;
       }
-      for (const report of reports) {
-        for (const [id, stats] of report.sources) {
-          const total = totals.get(id)!;
-          if (report.kind === 'snapshot') total.snapshotRows += stats.newEvents;
-          else total.events += stats.events;
-          total.newEvents += stats.newEvents;
-          total.duplicates += stats.duplicates;
-          total.batches++;
-        }
-      }
+      for (const report of reports) addToTotals(totals, report);
     } catch (error) {
       if (error instanceof SlotBusyError) busy = `slot ${group.slot} is being read by another smelt capture, which keeps this change log up to date`;
       else if (error instanceof SmeltError) failure = error;
@@ -245,6 +229,18 @@ export async function captureSources(session: Session, adapter: Adapter, nodes: 
     }
   }
   return results;
+}
+
+/** Adds a batch's counts to each of its sources' running totals. */
+function addToTotals(totals: Map<string, Totals>, report: BatchReport): void {
+  for (const [id, stats] of report.sources) {
+    const total = totals.get(id)!;
+    if (report.kind === 'snapshot') total.snapshotRows += stats.newEvents;
+    else total.events += stats.events;
+    total.newEvents += stats.newEvents;
+    total.duplicates += stats.duplicates;
+    total.batches++;
+  }
 }
 
 function sourceResult(id: string, name: string, path: string, totals: Totals, failure: SmeltError | undefined, redact: (text: string) => string): NodeResult {

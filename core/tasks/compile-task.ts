@@ -1,7 +1,6 @@
-import { selectNodesDetailed } from '../graph/selector.js';
-import { redactor, writeCompiled, writeManifest } from '../runner/artifacts.js';
 import type { Reporter } from '../runner/reporter.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 
 export interface CompileTaskResult {
   models: number;
@@ -13,12 +12,7 @@ export interface CompileTaskResult {
 
 /** `smelt compile`: renders every node, writes target/manifest.json and target/compiled/. No database. */
 export function compileTask(session: Session, options: { select?: string[]; exclude?: string[] }, reporter: Reporter): CompileTaskResult {
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-  writeCompiled(session.targetPath, manifest, redact);
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const { manifest, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude }, { compiled: true });
   const nodes = Object.values(manifest.nodes);
   return {
     models: nodes.filter((n) => n.resourceType === 'model').length,

@@ -4,7 +4,7 @@ import { createAdapter } from '../adapters/create-adapter.js';
 import { ConfigError, SmeltError } from '../errors.js';
 import { selectNodesDetailed } from '../graph/selector.js';
 import type { SourceNode } from '../manifest/types.js';
-import { writeFileAtomic } from '../runner/artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';

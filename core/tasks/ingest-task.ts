@@ -7,12 +7,13 @@ import { hasCapture, hasFiles } from '../capture/capture-config.js';
 import { captureSources } from './capture-task.js';
 import { loadChanges, type LoadReport } from '../cdc/load-changes.js';
 import { SmeltError } from '../errors.js';
-import { selectNodesDetailed } from '../graph/selector.js';
 import type { CompiledNode, SourceNode } from '../manifest/types.js';
-import { redactor, writeFileAtomic, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import { writeRunResults } from '../runner/artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 import { join } from 'node:path';
 
 export interface IngestOptions {
@@ -30,12 +31,7 @@ export interface IngestOptions {
  * `cdc:` block) into their change logs, one source after another, each in one transaction.
  */
 export async function ingestTask(session: Session, options: IngestOptions, reporter: Reporter): Promise<RunSummary> {
-  const started = performance.now();
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['source'] });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const { started, manifest, redact, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude, resourceTypes: ['source'] }, { compiled: false });
   const cdc = selected.map((id) => manifest.sources[id]).filter((s): s is SourceNode => !!s && isCdcSource(s));
   // Live sources are read by `smelt capture` (and `smelt build`); ingest loads files.
   const sources = cdc.filter(hasFiles);

@@ -1,10 +1,10 @@
 import { createAdapter } from '../adapters/create-adapter.js';
 import { withSqlLog } from '../adapters/sql-log.js';
-import { selectNodesDetailed } from '../graph/selector.js';
-import { redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import { redactor, writeRunResults } from '../runner/artifacts.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 import { planChanges, type PlannedChange } from '../state/plan-changes.js';
 import { readState, recordBuild, stateSelectorMethod, writeState, type RunState } from '../state/run-state.js';
 import { buildNodes, ensureSchemas } from './build-nodes.js';
@@ -25,20 +25,13 @@ export interface RunOptions {
 
 /** `smelt run`: builds the selected models (never seeds or tests) in dependency order. */
 export async function runTask(session: Session, options: RunOptions, reporter: Reporter): Promise<RunSummary> {
-  const started = performance.now();
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-  writeCompiled(session.targetPath, manifest, redact);
-
   const state = readState(session.targetPath, session.target.name);
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, {
+  const { started, manifest, dag, redact, selected } = startTask(session, reporter, {
     select: options.select,
     exclude: options.exclude,
     resourceTypes: ['model'],
-    extraMethods: { state: stateSelectorMethod(manifest, state) },
-  });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+    extraMethods: { state: stateSelectorMethod(session.compiled.manifest, state) },
+  }, { compiled: true });
 
   const raw = await createAdapter(session.target, session.root, session.threads);
   const adapter = reporter.debugEnabled && reporter.debug ? withSqlLog(raw, (m) => reporter.debug?.(redact(m))) : raw;

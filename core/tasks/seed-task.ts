@@ -1,9 +1,8 @@
 import { withConnection, type Adapter } from '../adapters/adapter.js';
 import { createAdapter } from '../adapters/create-adapter.js';
 import { ErrorCollector, SmeltError } from '../errors.js';
-import { selectNodesDetailed } from '../graph/selector.js';
 import type { CompiledNode } from '../manifest/types.js';
-import { redactor, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import { writeRunResults } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
@@ -11,6 +10,7 @@ import { RunHistory } from '../seeds/run-history.js';
 import { seedConfigFor } from '../seeds/seed-config.js';
 import { loadSeed } from '../seeds/seed-loader.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 import { ensureSchemas } from './build-nodes.js';
 
 export interface SeedOptions {
@@ -28,13 +28,7 @@ export interface SeedOptions {
  * result, not the end of the run.
  */
 export async function seedTask(session: Session, options: SeedOptions, reporter: Reporter): Promise<RunSummary> {
-  const started = performance.now();
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['seed'] });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const { started, manifest, redact, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude, resourceTypes: ['seed'] }, { compiled: false });
 
   // A broken seed config is a project error: report every one before loading anything.
   const errors = new ErrorCollector();

@@ -1,11 +1,11 @@
 import { createAdapter } from '../adapters/create-adapter.js';
 import { lockTarget } from '../runner/target-lock.js';
 import { withSqlLog } from '../adapters/sql-log.js';
-import { selectNodesDetailed } from '../graph/selector.js';
-import { redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import { writeRunResults } from '../runner/artifacts.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 import { buildNodes, ensureSchemas } from './build-nodes.js';
 
 export interface SnapshotOptions {
@@ -20,13 +20,7 @@ export interface SnapshotOptions {
  * core/materializations/snapshot.ts), so runs at the same time never duplicate current rows.
  */
 export async function snapshotTask(session: Session, options: SnapshotOptions, reporter: Reporter): Promise<RunSummary> {
-  const started = performance.now();
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-  writeCompiled(session.targetPath, manifest, redact);
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['snapshot'] });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const { started, manifest, redact, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude, resourceTypes: ['snapshot'] }, { compiled: true });
 
   let results: NodeResult[] = [];
   if (selected.length === 0) {

@@ -3,13 +3,13 @@ import type { Adapter } from '../adapters/adapter.js';
 import { createAdapter } from '../adapters/create-adapter.js';
 import { withSqlLog } from '../adapters/sql-log.js';
 import { Dag } from '../graph/dag.js';
-import { selectNodesDetailed } from '../graph/selector.js';
 import type { CompiledNode } from '../manifest/types.js';
-import { compiledFileOf, compiledPath, redactor, writeCompiled, writeManifest, writeRunResults } from '../runner/artifacts.js';
+import { compiledFileOf, compiledPath, writeRunResults } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult, type RunSummary } from '../runner/results.js';
 import type { Session } from '../session.js';
+import { startTask } from './task-start.js';
 import { TestRunner, type TestUnit } from '../testing/run-test.js';
 import { testSettings } from '../testing/test-config.js';
 import { ensureSchemas } from './build-nodes.js';
@@ -27,14 +27,7 @@ export interface TestOptions {
 
 /** `smelt test`: runs the selected data tests and unit tests, up to --threads at once. */
 export async function testTask(session: Session, options: TestOptions, reporter: Reporter): Promise<RunSummary> {
-  const started = performance.now();
-  const { manifest, dag } = session.compiled;
-  const redact = redactor(session.target.secrets);
-  writeManifest(session.targetPath, manifest, redact);
-  writeCompiled(session.targetPath, manifest, redact);
-
-  const { selected, unmatched } = selectNodesDetailed(manifest, dag, { select: options.select, exclude: options.exclude, resourceTypes: ['test'] });
-  for (const selector of unmatched) reporter.warn(`Nothing matches the selector '${selector}'`);
+  const { started, manifest, redact, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude, resourceTypes: ['test'] }, { compiled: true });
 
   let summary: RunSummary;
   if (selected.length === 0) {

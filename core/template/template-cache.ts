@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../runner/artifacts.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { SMELT_VERSION } from '../version.js';
 import { COMPILER_REVISION } from './jinja-syntax.js';
 import type { TemplateEnvironment } from './environment.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../../runner/artifacts.js';
+import { writeFileAtomic } from '../../util/write-file-atomic.js';
 import type { KnownColumns, NodeLineage } from './resolve-columns.js';
 
 /**
