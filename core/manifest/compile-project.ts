@@ -116,7 +116,14 @@ export function compileProject(options: CompileOptions): CompileResult {
   // Generated template code (templates.json, as large as the project) is loaded, on the first
   // template that needs it, only when many must be rendered: one template compiles in about a
   // millisecond, loading the whole cache takes a few hundred on 10,000 models.
-  if (targetPath && toRender.length + project.tests.length > TEMPLATE_CACHE_THRESHOLD) {
+  const precompiled = project.precompiled;
+  if (precompiled) {
+    // A first compile: the code was generated on another thread meanwhile (no cache to load).
+    environment.loadCompiledSources = () => {
+      environment.primeCompiledSources(precompiled.take());
+      primed = 0;
+    };
+  } else if (targetPath && toRender.length + project.tests.length > TEMPLATE_CACHE_THRESHOLD) {
     environment.loadCompiledSources = () => {
       primeTemplateCache(environment, targetPath);
       primed = environment.compiledSources.size;
@@ -188,6 +195,7 @@ export function compileProject(options: CompileOptions): CompileResult {
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
   for (const source of Object.values(sources)) parentMap[source.uniqueId] = [];
   cache.save();
+  precompiled?.discard();
   if (targetPath && primed !== undefined) {
     // Templates whose renders came from the cache keep their generated code for later.
     const retain = new Set<string>();

@@ -4,6 +4,8 @@ import { ConfigError, ErrorCollector, type SmeltError } from '../errors.js';
 import { DBT_PROJECT_FILE, readDbtProject } from './dbt-project.js';
 import { discoverFiles } from './discover.js';
 import { projectSchema, propertiesFileSchema, type ProjectFile, type PropertiesFile } from './schemas.js';
+import { PrecompiledTemplates } from '../template/template-precompile.js';
+import { templateCachePath } from '../template/template-cache.js';
 import { YamlCache } from './yaml-cache.js';
 import { YamlFile } from './yaml-file.js';
 
@@ -36,6 +38,11 @@ export interface Project {
   seeds: string[];
   properties: PropertiesSource[];
   warnings: SmeltError[];
+  /**
+   * Template code being generated on another thread (first compile of a big project, see
+   * template-precompile.ts); the render stage takes it or discards it.
+   */
+  precompiled?: PrecompiledTemplates;
 }
 
 /** The project file in `dir`: project.yml, else dbt's dbt_project.yml, else undefined. */
@@ -86,9 +93,16 @@ export function loadProject(root: string): Project {
   const read = (paths: string[]): ProjectSourceFile[] => paths.map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
 
   const modelPaths = config['model-paths'];
+  // SQL first: on a first compile, its templates are compiled on another thread while the
+  // YAML below is parsed on this one.
+  const models = read(discoverFiles(root, modelPaths, ['.sql']));
+  const tests = read(discoverFiles(root, config['test-paths'], ['.sql']));
+  const targetPath = resolve(root, config['target-path']);
+  const precompiled = models.length + tests.length >= PrecompiledTemplates.THRESHOLD && !existsSync(templateCachePath(targetPath)) ? PrecompiledTemplates.start([...models, ...tests]) : undefined;
+
   const properties: PropertiesSource[] = [];
   const yamlDirs = [...modelPaths, ...config['seed-paths'], ...config['snapshot-paths'], ...config['macro-paths'], ...config['test-paths']];
-  const yamlCache = YamlCache.open(resolve(root, config['target-path']));
+  const yamlCache = YamlCache.open(targetPath);
   for (const path of discoverFiles(root, yamlDirs, ['.yml', '.yaml'])) {
     collector.attempt(() => {
       const yaml = yamlCache.parse(path, readFileSync(join(root, path), 'utf8'));
@@ -108,15 +122,17 @@ export function loadProject(root: string): Project {
     config,
     file,
     name: config.name,
-    models: read(discoverFiles(root, modelPaths, ['.sql'])),
+    models,
     macros: read(discoverFiles(root, config['macro-paths'], ['.sql'])),
     snapshots: read(discoverFiles(root, config['snapshot-paths'], ['.sql'])),
-    tests: read(discoverFiles(root, config['test-paths'], ['.sql'])),
+    tests,
     seeds: discoverFiles(root, config['seed-paths'], ['.csv']),
     properties,
     warnings: collector.warnings,
   };
+  if (precompiled) project.precompiled = precompiled;
   yamlCache.save();
+  if (collector.errors.length > 0) precompiled?.discard();
   collector.throwIfAny();
   return project;
 }

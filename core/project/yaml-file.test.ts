@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { projectSchema, propertiesFileSchema } from './schemas.js';
@@ -25,6 +26,53 @@ describe('YamlFile.parse', () => {
 
   it('treats an empty file as an empty mapping', () => {
     expect(YamlFile.parse('x.yml', '').value).toEqual({});
+  });
+
+  // Values are read by js-yaml where it reads them as the `yaml` package does, and by `yaml`
+  // otherwise: every file below must give exactly the reference value.
+  const scalars = ['1', '-1', '+1', '012', '0o12', '0x1F', '0b101', '1_000', '1.5', '1e3', '1E3', '+1.5e-3', '.5', '5.', '.inf', '-.inf', '.Inf', '.NaN', 'true', 'True', 'TRUE', 'tRue', 'yes', 'no', 'on', 'off', 'null', 'Null', 'NULL', '~', '', '2020-01-01', '2020-01-01 10:00:00', '12:30', '1:20:30', '-0', '00', '-.5', '0x', '999999999999999999999', '1.0e+400', '-0.0', '"1"', "'x'", 'abc # c', '[1, 2]', '{a: 1}', '>\n  folded\n  text\n', '|\n  lit\n  text\n', '|-\n  x\n', '"\\u00e9\\x41\\t"', "'it''s'", '!!str 1', '!!int "3"', 'count(*)', '* not an alias', '*alias_without_anchor'];
+  const documents = [
+    ...scalars.map((scalar) => `k: ${scalar}\n`),
+    'a: &x {b: 1}\nc: *x\n',
+    'a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n',
+    '? [a, b]\n: 1\n',
+    '1: x\ntrue: y\n',
+    'null: 1\n~: 2\n',
+    '{null: 1}\n',
+    ': 1\n',
+    'a: !custom 1\n',
+    'a: !!binary aGVsbG8=\n',
+    '%YAML 1.1\n---\na: yes\n',
+    '\ufeffa: 1\n',
+    'a: 1\r\nb: 2\r\n',
+    '- a\n- b\n',
+    '---\na: 1\n...\n',
+    'x: "é ✓"\n',
+    'a: 1 # comment\n# c\n',
+    '"": 1\n',
+    'a:\n',
+    '__proto__: {polluted: true}\n',
+    'version: 2\nmodels:\n  - name: orders\n    description: "Orders: one row per order; see *notes*"\n    config: {materialized: table, tags: [a, "b"]}\n    columns:\n      - name: id\n        tests: [unique, not_null]\n',
+  ];
+  it.each(documents)('reads %j as the yaml package does', (text) => {
+    const reference = parseDocument(text, { uniqueKeys: true });
+    let expected: unknown;
+    try {
+      expected = reference.toJS({ maxAliasCount: 1000 }) ?? {};
+    } catch {
+      expected = undefined;
+    }
+    if (reference.errors.length > 0 || expected === undefined) {
+      expect(() => YamlFile.parse('x.yml', text)).toThrow(ConfigError);
+      return;
+    }
+    const value = YamlFile.parse('x.yml', text).value;
+    expect(value).toStrictEqual(expected);
+  });
+
+  it('still names the line of a value read by the fast path', () => {
+    const file = YamlFile.parse('x.yml', 'version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n');
+    expect(file.lineOf(['models', 0, 'columns', 0, 'name'])).toBe(5);
   });
 });
 

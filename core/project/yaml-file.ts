@@ -1,3 +1,4 @@
+import { CORE_SCHEMA, load as loadPlainYaml } from 'js-yaml';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type SmeltError } from '../errors.js';
@@ -20,8 +21,18 @@ export class YamlFile {
 
   /** Parses text; a syntax error becomes a ConfigError at the offending line. */
   static parse(path: string, text: string): YamlFile {
+    const plain = plainValue(text);
+    if (plain !== NOT_PLAIN) return new YamlFile(path, text, plain ?? {});
     const parsed = parseWithLines(path, text);
-    return new YamlFile(path, text, parsed.doc.toJS({ maxAliasCount: 1000 }) ?? {}, parsed);
+    let value: unknown;
+    try {
+      value = parsed.doc.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      // An alias without its anchor, or too many alias expansions.
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      throw new ConfigError(`Invalid YAML: ${message}`, { file: path }, 'Define each anchor (&name) before the aliases (*name) that use it.');
+    }
+    return new YamlFile(path, text, value ?? {}, parsed);
   }
 
   /**
@@ -177,6 +188,26 @@ function removeKeys(value: unknown, issues: { path: (string | number)[]; keys: s
     if (target && typeof target === 'object') for (const key of issue.keys) delete target[key];
   }
   return value;
+}
+
+const NOT_PLAIN = Symbol('not plain YAML');
+
+/**
+ * The value of a file, read by js-yaml (about three times faster than the `yaml` package, which
+ * stays the reference: it keeps positions for error lines and reports syntax errors). Both read
+ * YAML 1.2's core schema and give the same value for everything they both accept; anything
+ * either might read differently goes to `yaml`: a js-yaml error (bad syntax, duplicate keys,
+ * tags beyond the core schema, complex keys), directives (`%YAML 1.1` changes the schema),
+ * merge keys, null keys, floats too large for a double, and anchors and aliases (js-yaml shares
+ * an aliased value where `yaml` counts expansions against a limit).
+ */
+function plainValue(text: string): unknown {
+  if (/^%|<<|^[ \t-]*(?:null|Null|NULL|~)?[ \t]*:|[{,][ \t]*(?:null|Null|NULL|~)[ \t]*:|\d[eE]\+?\d{3}|(?:^|[\s:[{,-])[&*][^\s,[\]{}]/m.test(text)) return NOT_PLAIN;
+  try {
+    return loadPlainYaml(text, { schema: CORE_SCHEMA });
+  } catch {
+    return NOT_PLAIN;
+  }
 }
 
 function parseWithLines(path: string, text: string): { doc: Document; lines: LineCounter } {

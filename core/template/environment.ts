@@ -98,7 +98,7 @@ export class TemplateEnvironment {
         if (factory) {
           props = factory();
         } else {
-          code ??= (nunjucks as unknown as NunjucksInternals).compiler.compile(text, [], this.extensionNames(), source.path, { throwOnUndefined: false });
+          code ??= this.generate(text, source.path);
           // nunjucks' own way of loading a compiled template.
           props = new Function(code)();
         }
@@ -121,6 +121,25 @@ export class TemplateEnvironment {
    * generated code only when a render needs it (a warm compile reuses renders and needs none).
    */
   loadCompiledSources: (() => void) | undefined;
+
+  /** nunjucks' JavaScript for a preprocessed template text (throws on a syntax error). */
+  private generate(text: string, path: string): string {
+    return (nunjucks as unknown as NunjucksInternals).compiler.compile(text, [], this.extensionNames(), path, { throwOnUndefined: false });
+  }
+
+  /**
+   * The generated code of a template, keyed as `compiledSources` keys it, without loading it
+   * (template-precompile.ts runs this in a worker thread); undefined when it does not compile,
+   * which compile() then reports with its line.
+   */
+  generateCode(source: SourceText): { hash: string; code: string } | undefined {
+    const text = preprocess(source.text);
+    try {
+      return { hash: sha256(text), code: this.generate(text, source.path) };
+    } catch {
+      return undefined;
+    }
+  }
 
   /** The key of a template's generated code in `compiledSources`. */
   templateHash(text: string): string {
