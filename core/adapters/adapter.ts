@@ -86,6 +86,11 @@ export interface Adapter {
   listRelations(connection: Connection, schema: string): Promise<RelationInfo[]>;
   getColumns(connection: Connection, relation: RelationName): Promise<ColumnMeta[]>;
   /**
+   * The columns a query would return, without running it (DuckDB: DESCRIBE). Where offered, an
+   * append-only incremental step inserts straight from the model's query instead of staging it.
+   */
+  queryColumns?(connection: Connection, sql: string): Promise<ColumnMeta[]>;
+  /**
    * Whether a valid b-tree index on `relation` starts with `column`, and the table's estimated
    * row count. An incremental step then looks its batch's keys up through that index: without
    * the hint PostgreSQL's planner scans the whole table to join a batch of 1% of it. Absent

@@ -56,6 +56,11 @@ export class Dialect {
     return this.name === 'postgres' ? ['set local jit = off'] : [];
   }
 
+  /** Whether MERGE can fail on a condition (DuckDB's `when ... then error 'message'`). */
+  mergeCanRaise(): boolean {
+    return this.name === 'duckdb';
+  }
+
   /** An empty table with these columns (name and SQL type), in order. */
   createTable(relation: RelationName, columns: readonly { name: string; type: string }[]): string {
     return `create table ${this.relation(relation)} (\n${columns.map((c) => `  ${this.quote(c.name)} ${c.type}`).join(',\n')}\n)`;

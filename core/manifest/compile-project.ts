@@ -7,7 +7,7 @@ import type { ColumnProperties, ModelProperties, SourceProperties } from '../pro
 import type { YamlFile } from '../project/yaml-file.js';
 import { TemplateContext, type NodeHooks, type RenderInput, type RunContext } from '../template/context.js';
 import { TemplateEnvironment } from '../template/environment.js';
-import { primeTemplateCache, saveTemplateCache } from '../template/template-cache.js';
+import { isSmallTemplateCache, primeTemplateCache, saveTemplateCache } from '../template/template-cache.js';
 import { cteName, inlineCtes, type Cte } from '../template/inline-ctes.js';
 import { TemplateRelation } from '../template/relation.js';
 import { collectSnapshots } from '../snapshots/snapshot-files.js';
@@ -20,6 +20,8 @@ import type { ColumnInfo, CompiledNode, Manifest, Materialization, NodeConfig, R
 
 /** Templates to render above which the cache of generated template code is worth loading. */
 const TEMPLATE_CACHE_THRESHOLD = 100;
+/** Size of templates.json up to which it is loaded for the few renders after compile. */
+const RUN_TIME_TEMPLATE_CACHE_BYTES = 256 * 1024;
 
 export const MATERIALIZATIONS: readonly Materialization[] = ['view', 'table', 'ephemeral', 'incremental', 'cdc_current', 'cdc_history'];
 
@@ -55,6 +57,11 @@ export interface CompiledTemplates {
   renderInline(text: string, path?: string): string;
   /** Renders a snippet (a pre-hook or post-hook) in a node's context: `this` is that node. */
   renderForNode(node: CompiledNode, text: string): string;
+  /**
+   * Keeps the code of templates compiled since compiling (is_incremental() renders, hooks) in a
+   * small template cache, so the next run loads it instead of compiling them again.
+   */
+  saveRunTimeCode(): void;
 }
 
 interface Candidate {
@@ -202,6 +209,13 @@ export function compileProject(options: CompileOptions): CompileResult {
     for (const candidate of candidates.values()) if (candidate.cached) retain.add(environment.templateHash(candidate.file.text));
     saveTemplateCache(environment, targetPath, primed, retain);
   }
+  // Templates rendered after compiling (an incremental model with is_incremental() true, hooks)
+  // come from the cache when it is small: loading it then costs less than nunjucks' first
+  // compile in a process (about 4 ms). A large one is not loaded for a few templates.
+  if (targetPath && !environment.loadCompiledSources && primed === undefined) {
+    environment.loadCompiledSources = () => primeTemplateCache(environment, targetPath, { maxBytes: RUN_TIME_TEMPLATE_CACHE_BYTES });
+  }
+  const generatedWhileCompiling = environment.generated;
   const dag = Dag.fromParentMap(parentMap);
   // The topological sort finds out whether there is a cycle; only then is one traced.
   const acyclic = dag.isAcyclic();
@@ -239,6 +253,14 @@ export function compileProject(options: CompileOptions): CompileResult {
   const templates: CompiledTemplates = {
     context,
     environment,
+    saveRunTimeCode() {
+      if (!targetPath || environment.generated === generatedWhileCompiling) return;
+      // The renders after compile loaded the cache if it was small: keep everything known then.
+      if (!isSmallTemplateCache(targetPath, RUN_TIME_TEMPLATE_CACHE_BYTES)) return;
+      environment.loadCompiledSources?.();
+      environment.loadCompiledSources = undefined;
+      saveTemplateCache(environment, targetPath, -1, new Set(environment.compiledSources.keys()));
+    },
     renderNode(node, { isIncremental }) {
       const candidate = candidates.get(node.uniqueId)!;
       const hooks = compileHooks(candidate, node, candidates, relations, sources, run, isIncremental);

@@ -29,11 +29,29 @@ describe.each(['duckdb', 'postgres'])('incremental SQL on %s', (dialectName) => 
   it('stages in a table where the batch is read twice or columns may be altered', () => {
     expect(planStaging(dialect, staging, 'select 1 as event_id;', 'table')).toMatch(/^create temp table /);
     expect(stagingKind({ ...base, onSchemaChange: 'fail' })).toBe('view');
-    expect(stagingKind({ ...base, uniqueKey: ['event_id'] })).toBe('table');
+    // append ignores unique_key, as dbt's does: its batch is read once all the same.
+    expect(stagingKind({ ...base, uniqueKey: ['event_id'] })).toBe('view');
+    expect(stagingKind({ ...base, uniqueKey: ['event_id'] }, { queryColumns: true })).toBe('none');
+    expect(stagingKind({ ...base, onSchemaChange: 'append_new_columns' }, { queryColumns: true })).toBe('table');
+    expect(stagingKind({ ...base, strategy: 'merge', uniqueKey: ['event_id'] }, { queryColumns: true })).toBe('table');
+    expect(stagingKind({ ...base, strategy: 'merge', uniqueKey: ['event_id'] }, { queryColumns: true, mergeCanRaise: true })).toBe('none');
+    expect(stagingKind({ ...base, strategy: 'delete+insert', uniqueKey: ['event_id'] }, { queryColumns: true, mergeCanRaise: true })).toBe('table');
     expect(stagingKind({ ...base, onSchemaChange: 'append_new_columns' })).toBe('table');
     expect(stagingKind({ ...base, onSchemaChange: 'sync_all_columns' })).toBe('table');
     expect(stagingKind({ ...base, strategy: 'merge', uniqueKey: ['event_id'] })).toBe('table');
     expect(stagingKind({ ...base, strategy: 'delete+insert', uniqueKey: ['event_id'] })).toBe('table');
+  });
+  it('append straight from the query, where the adapter can describe a query (nothing staged)', () => {
+    expectGolden(`${dialectName}/incremental-append-direct.sql`, planApply(dialect, target, { query: 'with b as (select 1 as event_id) select * from b -- the batch;' }, columns, base));
+    expect(() => planApply(dialect, target, { query: 'select 1' }, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id'] })).toThrow(/must be staged/);
+  });
+  it('merge straight from the query where MERGE can raise (DuckDB): the NULL-key guard is a clause', () => {
+    const merge = { ...base, strategy: 'merge' as const, uniqueKey: ['event_id', 'user_id'] };
+    if (!dialect.mergeCanRaise()) {
+      expect(() => planApply(dialect, target, { query: 'select 1' }, columns, merge)).toThrow(/must be staged/);
+      return;
+    }
+    expectGolden(`${dialectName}/incremental-merge-direct.sql`, planApply(dialect, target, { query: 'select * from batch;' }, columns, merge));
   });
   it('delete+insert on a composite key with a predicate', () =>
     expectGolden(`${dialectName}/incremental-delete-insert.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id', 'user_id'], predicates: ["DBT_INTERNAL_DEST.amount > 0"] })));

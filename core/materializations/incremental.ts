@@ -2,7 +2,7 @@ import { DatabaseError } from '../errors.js';
 import type { Adapter, Connection } from '../adapters/adapter.js';
 import type { RelationName } from '../manifest/types.js';
 import { existingRelation, type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
-import { diffColumns, incrementalConfig, isEmptyDiff, nullKeyCheck, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig } from './incremental-plan.js';
+import { diffColumns, incrementalConfig, isEmptyDiff, NULL_KEY_ERROR, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
 
@@ -10,7 +10,7 @@ import { tempIdentifier } from './temp-name.js';
  * dbt's incremental model. The first build, a --full-refresh, or a view in the way builds the
  * whole table (as `table` does). Otherwise the model is rendered with is_incremental() true,
  * its rows are staged in a session-local temp table (not logged, never in the database file;
- * a temp view where the batch is read once, see stagingKind),
+ * a temp view, or no staging at all, where the batch is read once: see stagingKind),
  * schema changes are handled per on_schema_change, and the rows are applied by the strategy —
  * all in one transaction, so a failure changes nothing.
  */
@@ -29,7 +29,7 @@ export class IncrementalMaterialization implements Materialization {
     const sql = context.render(true);
     const dialect = adapter.dialect;
     const staging = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__incr`));
-    const kind = stagingKind(config);
+    const kind = stagingKind(config, { queryColumns: !!adapter.queryColumns, mergeCanRaise: dialect.mergeCanRaise() });
     const statements: string[] = [];
     const warnings: string[] = [];
     const execute = async (statement: string) => {
@@ -37,42 +37,52 @@ export class IncrementalMaterialization implements Materialization {
       return connection.execute(statement);
     };
     let rowsAffected: number | undefined;
-    await connection.transaction(async () => {
-      // Created and dropped in this transaction: a temp relation cannot outlive it.
-      const batchRows = (await execute(planStaging(dialect, staging, sql, kind))).rowsAffected;
-      if (config.uniqueKey.length > 0) {
-        const [row] = await connection.query<{ n: number | bigint }>(nullKeyCheck(dialect, staging, config.uniqueKey));
-        const nulls = Number(row?.n ?? 0);
-        if (nulls > 0) {
-          throw new DatabaseError(
-            `${nulls} new row${nulls === 1 ? ' has' : 's have'} a NULL in the unique_key (${config.uniqueKey.join(', ')}); they would never match and would be duplicated on every run`,
-            { file: node.path, node: node.uniqueId },
-            'Filter those rows out or coalesce the key columns in the model; the table was left unchanged.',
-          );
+    const nullKeys = (nulls: number): DatabaseError =>
+      new DatabaseError(
+        `${nulls} new row${nulls === 1 ? ' has' : 's have'} a NULL in the unique_key (${config.uniqueKey.join(', ')}); they would never match and would be duplicated on every run`,
+        { file: node.path, node: node.uniqueId },
+        'Filter those rows out or coalesce the key columns in the model; the table was left unchanged.',
+      );
+    const countNullKeys = async (batch: typeof staging | { query: string }): Promise<number> => {
+      const [row] = await connection.query<{ n: number | bigint }>(nullKeyCount(dialect, batch, config.uniqueKey));
+      return Number(row?.n ?? 0);
+    };
+    try {
+      await connection.transaction(async () => {
+        // Created and dropped in this transaction: a temp relation cannot outlive it.
+        const batchRows = kind === 'none' ? undefined : (await execute(planStaging(dialect, staging, sql, kind))).rowsAffected;
+        // An unstaged merge checks its keys itself (planApply's guard); append ignores unique_key.
+        if (kind !== 'none' && config.strategy !== 'append' && config.uniqueKey.length > 0) {
+          const nulls = await countNullKeys(staging);
+          if (nulls > 0) throw nullKeys(nulls);
         }
-      }
-      const targetColumns = await adapter.getColumns(connection, node.relation);
-      const incomingColumns = await adapter.getColumns(connection, staging);
-      const diff = diffColumns(targetColumns, incomingColumns);
-      if (!isEmptyDiff(diff)) {
-        const described = describeDiff(diff);
-        if (config.onSchemaChange === 'fail') {
-          throw new DatabaseError(`The columns of ${node.name} changed (${described}) and on_schema_change is 'fail'`, { file: node.path, node: node.uniqueId }, "Run with --full-refresh, or set on_schema_change to 'append_new_columns' or 'sync_all_columns'.");
+        const targetColumns = await adapter.getColumns(connection, node.relation);
+        const incomingColumns = kind === 'none' ? await adapter.queryColumns!(connection, sql) : await adapter.getColumns(connection, staging);
+        const diff = diffColumns(targetColumns, incomingColumns);
+        if (!isEmptyDiff(diff)) {
+          const described = describeDiff(diff);
+          if (config.onSchemaChange === 'fail') {
+            throw new DatabaseError(`The columns of ${node.name} changed (${described}) and on_schema_change is 'fail'`, { file: node.path, node: node.uniqueId }, "Run with --full-refresh, or set on_schema_change to 'append_new_columns' or 'sync_all_columns'.");
+          }
+          for (const statement of planSchemaChange(dialect, node.relation, diff, config.onSchemaChange)) await execute(statement);
+          warnings.push(`columns changed (${described}); on_schema_change: ${config.onSchemaChange}`);
         }
-        for (const statement of planSchemaChange(dialect, node.relation, diff, config.onSchemaChange)) await execute(statement);
-        warnings.push(`columns changed (${described}); on_schema_change: ${config.onSchemaChange}`);
-      }
-      const finalColumns = config.onSchemaChange === 'append_new_columns' || config.onSchemaChange === 'sync_all_columns'
-        ? incomingColumns.map((c) => c.name)
-        : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
-      const lookup = await useLookup(adapter, connection, node.relation, config, batchRows);
-      const apply = planApply(dialect, node.relation, staging, finalColumns, config, { lookup });
-      for (const [index, statement] of apply.entries()) {
-        const result = await execute(statement);
-        if (index === apply.length - 1) rowsAffected = result.rowsAffected;
-      }
-      await execute(dialect.drop(staging, kind));
-    });
+        const finalColumns = config.onSchemaChange === 'append_new_columns' || config.onSchemaChange === 'sync_all_columns'
+          ? incomingColumns.map((c) => c.name)
+          : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
+        const lookup = await useLookup(adapter, connection, node.relation, config, batchRows);
+        const apply = planApply(dialect, node.relation, kind === 'none' ? { query: sql } : staging, finalColumns, config, { lookup });
+        for (const [index, statement] of apply.entries()) {
+          const result = await execute(statement);
+          if (index === apply.length - 1) rowsAffected = result.rowsAffected;
+        }
+        if (kind !== 'none') await execute(dialect.drop(staging, kind));
+      });
+    } catch (error) {
+      // The unstaged merge's guard fired (and the transaction rolled back): count them for the message.
+      if (kind === 'none' && error instanceof Error && error.message.includes(NULL_KEY_ERROR)) throw nullKeys(await countNullKeys({ query: sql }));
+      throw error;
+    }
     await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };
   }

@@ -43,6 +43,10 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
   // The caller has created the schemas (ensureSchemas), before its on-run-start hooks.
   const relations = options.relations ?? new RelationCache(adapter);
   const runSql = options.runSql ?? new RunSqlWriter(session.targetPath, session.project.name, redact);
+  // The schemas the run builds in are listed once, up front (after on-run-start hooks, which
+  // may create relations), rather than inside whichever node happens to ask first.
+  const built = options.nodes.filter((id) => !isEphemeral(id)).map((id) => manifest.nodes[id]!.relation);
+  if (built.length > 0) await withConnection(adapter, (connection) => relations.prefetch(connection, built));
 
   let results: Map<string, NodeResult>;
   try {
@@ -74,6 +78,11 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
     }, options.failFast);
   } finally {
     if (!options.runSql) runSql.finish();
+    try {
+      session.compiled.templates.saveRunTimeCode();
+    } catch {
+      // A cache: a read-only target/ must not fail the run.
+    }
   }
   return options.nodes.filter((id) => !isEphemeral(id)).map((id) => results.get(id)!).filter(Boolean);
 }

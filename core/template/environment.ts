@@ -98,7 +98,10 @@ export class TemplateEnvironment {
         if (factory) {
           props = factory();
         } else {
-          code ??= this.generate(text, source.path);
+          if (code === undefined) {
+            code = this.generate(text, source.path);
+            this.generated++;
+          }
           // nunjucks' own way of loading a compiled template.
           props = new Function(code)();
         }
@@ -145,6 +148,9 @@ export class TemplateEnvironment {
   templateHash(text: string): string {
     return sha256(preprocess(text));
   }
+
+  /** Templates this process ran through nunjucks' code generator (not primed, not cached). */
+  generated = 0;
 
   /** Generated JavaScript per template-text hash: filled by compile(), primed from a cache file. */
   readonly compiledSources = new Map<string, string>();

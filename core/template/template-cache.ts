@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { SMELT_VERSION } from '../version.js';
@@ -24,10 +24,20 @@ export function templateCachePath(targetPath: string): string {
   return join(targetPath, 'partial', 'templates.json');
 }
 
-export function primeTemplateCache(environment: TemplateEnvironment, targetPath: string): void {
+/** Whether the cache file is absent or at most `maxBytes` long. */
+export function isSmallTemplateCache(targetPath: string, maxBytes: number): boolean {
+  try {
+    return statSync(templateCachePath(targetPath)).size <= maxBytes;
+  } catch {
+    return true;
+  }
+}
+
+export function primeTemplateCache(environment: TemplateEnvironment, targetPath: string, options: { maxBytes?: number } = {}): void {
   const path = templateCachePath(targetPath);
   if (!existsSync(path)) return;
   try {
+    if (options.maxBytes !== undefined && statSync(path).size > options.maxBytes) return;
     const file = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
     if (file.smeltVersion !== CACHE_VERSION) return;
     environment.primeCompiledSources(file.templates);

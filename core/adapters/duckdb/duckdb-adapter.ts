@@ -18,7 +18,7 @@ import {
   type RelationInfo,
   type Row,
 } from '../adapter.js';
-import { Dialect } from '../dialect.js';
+import { Dialect, stripTrailingSemicolon } from '../dialect.js';
 import { csvLoadErrorMessage, duckdbCsvLoad } from './csv-load-sql.js';
 import { LeanLoad } from './lean-load.js';
 import { parseSqlWithDuckdb } from './parse-sql.js';
@@ -133,6 +133,11 @@ export class DuckdbAdapter implements Adapter {
       );
       return rows.map((r) => ({ name: r.column_name, dataType: r.data_type }));
     }
+  }
+
+  async queryColumns(connection: Connection, sql: string): Promise<ColumnMeta[]> {
+    const rows = await connection.query<{ column_name: string; column_type: string }>(`describe (\n${stripTrailingSemicolon(sql)}\n)`);
+    return rows.map((r) => ({ name: r.column_name, dataType: r.column_type }));
   }
 
   async dependentViews(): Promise<DependentView[]> {
