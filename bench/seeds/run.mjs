@@ -1,6 +1,8 @@
 // P3: `smelt seed` throughput beside the databases' own loaders, and peak memory.
-//   npm run build && node bench/seeds/run.mjs [--rows 1000000] [--repeat 5] [--rss-rows 5000000] [--dialects duckdb,postgres]
-// (--repeat 0: only the peak-RSS runs; --rss-rows 0: no peak-RSS runs)
+//   npm run build && node bench/seeds/run.mjs [--rows 1000000] [--repeat 5] [--rss-rows 5000000] [--dialects duckdb,postgres] [--before OTHER/bin/smelt.js]
+// (--repeat 0: only the peak-RSS runs; --rss-rows 0: no peak-RSS runs; --before: another build
+// of smelt, e.g. a copy of bin/ and dist/ made before a change, run in turn with this one and
+// the native loader, so a before/after comparison shares the machine's conditions)
 // For each database: the seed's load time (executionTime in run_results.json: inspect, checksum,
 // load, swap) and the whole command's wall time, against DuckDB's read_csv into a table and
 // `psql \copy` into a table of the same column types, on the same generated 10-column file.
@@ -9,12 +11,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { arg, fmt, median, ROOT, SMELT, smelt, targetsYaml, writeFiles } from '../lib/util.mjs';
+import { arg, fmt, median, ROOT, SMELT, targetsYaml, writeFiles } from '../lib/util.mjs';
 
 const ROWS = Number(arg('rows', 1_000_000));
 const REPEAT = Number(arg('repeat', 5));
 const RSS_ROWS = Number(arg('rss-rows', 5_000_000));
 const DIALECTS = arg('dialects', 'duckdb,postgres').split(',');
+const BEFORE = arg('before', undefined);
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
 const SCHEMA = 'smelt_bench_seeds';
 
@@ -36,8 +39,11 @@ function project(dialect, file) {
   return dir;
 }
 
-function seedOnce(dir) {
-  const { seconds } = smelt(dir, ['seed', '--full-refresh', '-q']);
+function seedOnce(dir, bin = SMELT) {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, [bin, 'seed', '--full-refresh', '-q'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`smelt seed failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
   const results = JSON.parse(readFileSync(join(dir, 'target/run_results.json'), 'utf8'));
   const result = results.results[0];
   if (result.status !== 'success') throw new Error(`seed failed: ${result.message}`);
@@ -98,16 +104,24 @@ for (const dialect of REPEAT > 0 ? DIALECTS : []) {
   if (dialect === 'postgres') await pgReset();
   const dir = project(dialect, file);
   const ours = [];
+  const before = [];
   const native = [];
   for (let i = 0; i < REPEAT; i++) {
+    // With --before, the two builds take turns going first.
+    if (BEFORE && i % 2 === 1) before.push(seedOnce(dir, BEFORE));
     ours.push(seedOnce(dir));
+    if (BEFORE && i % 2 === 0) before.push(seedOnce(dir, BEFORE));
     native.push(dialect === 'duckdb' ? duckdbNative(file) : await pgNative(file, await pgColumns()));
   }
   const name = dialect === 'duckdb' ? 'DuckDB read_csv' : 'psql \\copy';
   // Each smelt run is paired with the native run right after it: the median of those ratios
   // is the figure least moved by whatever else the machine is doing.
-  const paired = (key) => median(ours.map((o, i) => o[key] / native[i][key]));
-  console.log(`  ${dialect.padEnd(8)} ratio smelt / native, median of ${REPEAT} paired runs: load ${paired('load').toFixed(2)}x, command ${paired('wall').toFixed(2)}x`);
+  const paired = (runs, key) => median(runs.map((o, i) => o[key] / native[i][key]));
+  console.log(`  ${dialect.padEnd(8)} ratio smelt / native, median of ${REPEAT} paired runs: load ${paired(ours, 'load').toFixed(2)}x, command ${paired(ours, 'wall').toFixed(2)}x`);
+  if (BEFORE) {
+    console.log(`  ${dialect.padEnd(8)} ratio before / native, same runs: load ${paired(before, 'load').toFixed(2)}x, command ${paired(before, 'wall').toFixed(2)}x`);
+    console.log(`  ${''.padEnd(15)} median load: this build ${fmt(median(ours.map((o) => o.load)))}, before ${fmt(median(before.map((o) => o.load)))}, native ${fmt(median(native.map((o) => o.load)))}`);
+  }
   // Median and best of the runs: on a shared 2-core machine the best is the steadier figure.
   for (const [label, pick] of [['median', median], ['best', (values) => Math.min(...values)]]) {
     const load = pick(ours.map((o) => o.load));

@@ -112,6 +112,44 @@ describe('CsvCheckStream', () => {
     }
   });
 
+  it('with a limit, checks that many rows, reads one more for its structure only, and stops', () => {
+    const scan = (text: string, limit: number, header = true): CsvCheckStream => {
+      const checker = new CsvCheckStream({ file: 'seeds/x.csv', delimiter: ',', columns: ['a'], header, emit: false, checks: [{ match: kindMatcher('integer')!, expected: 'integer' }], limit });
+      checker.checkChunk(Buffer.from(text));
+      checker.checkEnd();
+      return checker;
+    };
+    // The third row is past the sample: its value is not checked, and the fourth is never read.
+    const limited = scan('a\n1\n2\nx\n"unterminated\n', 2);
+    expect({ rows: limited.rows, more: limited.more }).toEqual({ rows: 3, more: true });
+    expect(() => scan('a\n1\n2\nx\n', 3)).toThrow("Value 'x' in column 'a'");
+    expect(() => scan('a\n1\n2\n3,4\n', 2)).toThrow('Row has 2 values');
+    for (const text of ['a\n1\n2\n', 'a\n1\n2', 'a\n1\n2\n\n\r\n']) expect(scan(text, 2).more, text).toBe(false);
+    expect(scan('a\n1\n2\n3', 2).more).toBe(true);
+    expect(scan('1\nx\n', 1, false).more).toBe(true);
+    expect(scan('x\n', 0, false).more).toBe(true);
+  });
+
+  it('checks chunks given synchronously the same as the stream, keeping none of them', async () => {
+    const text = '\uFEFFa,b\r\n1,"x\r\ny"\r\n\r\n22,plain\n-3,"q""uote"\n';
+    const checks = [{ match: kindMatcher('integer')!, expected: 'integer' }, undefined];
+    const bytes = Buffer.from(text);
+    for (const size of [1, 2, 5, 64]) {
+      const checker = new CsvCheckStream({ file: 'seeds/x.csv', delimiter: ',', columns: ['a', 'b'], header: true, emit: false, checks });
+      const reused = Buffer.alloc(size);
+      for (let i = 0; i < bytes.length; i += size) {
+        const n = bytes.copy(reused, 0, i, i + size);
+        checker.checkChunk(reused.subarray(0, n));
+        reused.fill(0x78);
+      }
+      checker.checkEnd();
+      expect(checker.rows).toBe((await check(text, { checks })).rows);
+    }
+    const bad = new CsvCheckStream({ file: 'seeds/x.csv', delimiter: ',', columns: ['a', 'b'], header: true, emit: false, checks });
+    bad.checkChunk(Buffer.from('a,b\n1,x\n12'));
+    expect(() => bad.checkChunk(Buffer.from('.5,y\n'))).toThrow("Value '12.5' in column 'a' does not fit the type inferred from the first rows (integer)");
+  });
+
   it('stops at invalid UTF-8 when it keeps a digest, and hashes every byte', async () => {
     const digest = new FileDigest();
     const bad = Buffer.concat([Buffer.from('a,b\n1,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
-import { diagnoseCsv, inspectCsv, type InspectOptions } from './csv-inspect.js';
+import { diagnoseCsv, inspectCsv, samplePrefix, type InspectOptions } from './csv-inspect.js';
+import { readFilePrefix } from './csv-records.js';
 import type { SeedCsvConfig } from './seed-config.js';
 import { SeedError } from './seed-error.js';
 import { parseTypeOverride } from './seed-types.js';
@@ -109,6 +110,67 @@ describe('inspectCsv', () => {
     const late = Buffer.concat([Buffer.from('a,b\n1,ok\n2,ok\n3,'), Buffer.from([0xc3]), Buffer.from('\n')]);
     await expect(inspectCsv(options(late, {}, 1))).resolves.toBeDefined();
     expect((await failure(diagnoseCsv(options(late)))).where).toBe('seeds/x.csv:4');
+  });
+});
+
+describe('samplePrefix (the sample read by the byte checker)', () => {
+  it('infers what csv-parse infers from the same rows, on random files', async () => {
+    let seed = 3;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor((seed / 2147483648) * n);
+    };
+    const values = [
+      '', '0', '-7', '42', '007', '+5', '2147483648', '-9223372036854775809', '1.5', '.5', '-0.25', '1e5', '1e400', '1.', 'nan', 'true', 'FALSE',
+      'yes', 't', '2024-02-29', '2023-02-29', '2024-01-05 10:00', '2024-01-05T23:59:59.123456', '2024-01-05 24:00', 'x', 'a b', 'é', 'say "hi"',
+      'a,b', 'two\nlines', 'cr\r\nlf', ' 12 ',
+    ];
+    for (let file = 0; file < 400; file++) {
+      const width = 1 + random(4);
+      const header = random(4) !== 0;
+      const limit = 1 + random(6);
+      const eol = random(2) ? '\r\n' : '\n';
+      const quote = (v: string): string => (/[",\r\n]/.test(v) || (v === '' && width === 1) || random(5) === 0 ? `"${v.replaceAll('"', '""')}"` : v);
+      // Lines with their blank lines after them: the sample's file, and the same lines cut after the sample for csv-parse.
+      const lines: string[] = header ? [`${Array.from({ length: width }, (_, i) => `c${i + 1}`).join(',')}${eol}`] : [];
+      const rows = random(12);
+      for (let r = 0; r < rows; r++) lines.push(Array.from({ length: width }, () => quote(values[random(values.length)]!)).join(',') + eol + (random(6) === 0 ? eol : ''));
+      const start = (random(5) === 0 ? '\uFEFF' : '') + (random(4) === 0 ? eol : '');
+      if (lines.length === 0) continue; // An empty file: csv-parse words that.
+      const full = start + lines.join('');
+      const config = { header };
+      const sampled = options(full, config, limit);
+      const shape = samplePrefix(sampled, readFilePrefix(sampled.path)!, limit);
+      expect(shape, full).toBeDefined();
+      const parsed = await diagnoseCsv(options(start + lines.slice(0, (header ? 1 : 0) + limit).join(''), config));
+      expect({ kinds: kinds(shape!), skipLines: shape!.skipLines }, full).toEqual({ kinds: kinds(parsed), skipLines: parsed.skipLines });
+      expect({ rows: shape!.rows, complete: shape!.complete }, full).toEqual({ rows: Math.min(rows, limit), complete: rows <= limit });
+      expect(await inspectCsv(sampled)).toEqual(shape);
+    }
+  });
+
+  it('leaves to csv-parse a file the checker objects to, and a sample the prefix does not hold', () => {
+    for (const text of ['a,b\n1,2\n3\n', 'a,b\n1,"x\n', 'a\n1\n2\n3,4\n']) {
+      const o = options(text, {}, 5);
+      expect(samplePrefix(o, readFilePrefix(o.path)!, 5)).toBeUndefined();
+    }
+    // Past the sample, the checker reads one more row (for its structure) and stops there.
+    const late = options('a\n1\n2\n3,4\n', {}, 1);
+    expect(samplePrefix(late, readFilePrefix(late.path)!, 1)).toMatchObject({ rows: 1, complete: false });
+    const o = options('a\n1\n2\n', {}, 5);
+    expect(samplePrefix(o, { bytes: Buffer.from('a\n1\n'), whole: false }, 5)).toBeUndefined();
+  });
+
+  it('checks column_types values in the sample and stops at the first that does not fit', async () => {
+    const config = { columnTypes: { id: parseTypeOverride('integer')!, price: parseTypeOverride('numeric(10,2)')! } };
+    const good = options('id,price\n007,1.50\n+5,x\n', config);
+    expect(samplePrefix(good, readFilePrefix(good.path)!, 10)?.columns).toEqual([
+      { name: 'id', override: { sql: 'integer', kind: 'integer' }, kind: 'integer' },
+      { name: 'price', override: { sql: 'numeric(10,2)' } },
+    ]);
+    const bad = options('id,price\n1,2\n1.5,3\n', config);
+    expect(samplePrefix(bad, readFilePrefix(bad.path)!, 10)).toBeUndefined();
+    expect((await failure(inspectCsv(bad))).message).toBe("Value '1.5' in column 'id' is not a valid integer (column_types sets id: integer)");
   });
 });
 

@@ -1,12 +1,13 @@
 import { ConfigError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { readCsvPrefix, readCsvRecords, type CsvRecord } from './csv-records.js';
+import { CsvCheckStream, type CsvCheck } from './csv-check-stream.js';
+import { readCsvPrefix, readCsvRecords, readFilePrefix, type CsvReadOptions, type CsvRecord, type FilePrefix } from './csv-records.js';
 import { hashFile } from './file-digest.js';
 import type { SeedCsvConfig } from './seed-config.js';
 import { SeedError, SeedNotUtf8, preview } from './seed-error.js';
-import { ColumnInference, fits, type ColumnTypeOverride, type SeedKind } from './seed-types.js';
+import { ColumnInference, fits, kindMatcher, type ColumnTypeOverride, type SeedKind } from './seed-types.js';
 
-/** Rows read with csv-parse before loading; the rest is checked while it loads. */
+/** Rows sampled before loading; the rest is checked while it loads. */
 export const SAMPLE_ROWS = 5_000;
 
 export interface SeedColumn {
@@ -43,8 +44,8 @@ export interface InspectOptions {
 }
 
 /**
- * The header and the first rows, read with csv-parse: column names and (sampled) types. The
- * rest of the file is checked while it loads.
+ * The header and the first rows: column names and (sampled) types. The rest of the file is
+ * checked while it loads.
  */
 export async function inspectCsv(options: InspectOptions): Promise<CsvShape> {
   try {
@@ -77,9 +78,14 @@ async function readShape(options: InspectOptions, mode: { limit?: number; checkU
   let rows = 0;
   let complete = true;
   const read = { path: options.path, file, delimiter: config.delimiter, names: () => columns?.map((c) => c.name) };
+  const prefix = mode.limit !== undefined && !mode.checkUtf8 ? readFilePrefix(options.path) : undefined;
+  if (prefix && mode.limit !== undefined) {
+    const sampled = samplePrefix(options, prefix, mode.limit);
+    if (sampled) return sampled;
+  }
   // A sample needs the header and one record past the limit (to know the file goes on).
-  const prefix = mode.limit !== undefined && !mode.checkUtf8 ? readCsvPrefix(read, mode.limit + 2) : undefined;
-  const records: Iterable<CsvRecord> | AsyncIterable<CsvRecord> = prefix ?? readCsvRecords(read);
+  const parsed = prefix && mode.limit !== undefined ? readCsvPrefix(read, mode.limit + 2, prefix) : undefined;
+  const records: Iterable<CsvRecord> | AsyncIterable<CsvRecord> = parsed ?? readCsvRecords(read);
   for await (const record of records) {
     if (mode.checkUtf8) checkUtf8(record.values, record.line, file, columns);
     if (!columns) {
@@ -112,6 +118,42 @@ async function readShape(options: InspectOptions, mode: { limit?: number; checkU
     return column.override || kind === undefined ? column : { ...column, kind };
   });
   return { columns: resolved, skipLines, rows, complete };
+}
+
+const NOTHING_FITS = (): boolean => false;
+
+/**
+ * The sample from the file's first bytes, read by the byte checker instead of csv-parse (which
+ * takes about 0.08 s for 5,000 rows in a fresh process, most of it warming up; bench/README.md,
+ * P3): csv-parse reads only the header, the checker the rows, widening each column's type from
+ * nothing as csv-parse's values would (the matchers say what fits() says, and a quoted value
+ * is text either way). Undefined for anything the checker objects to (csv-parse then finds and
+ * words it) or when the prefix does not hold the sample.
+ */
+export function samplePrefix(options: InspectOptions, prefix: FilePrefix, limit: number): CsvShape | undefined {
+  const { config, file } = options;
+  const read: CsvReadOptions = { path: options.path, file, delimiter: config.delimiter };
+  const first = readCsvPrefix(read, 1, prefix)?.[0];
+  if (!first) return undefined;
+  const columns = resolveColumns(first.values, options);
+  const checks: (CsvCheck | undefined)[] = columns.map((column) => {
+    if (!column.override) return { match: NOTHING_FITS, expected: 'text', widen: new ColumnInference() };
+    const match = column.override.kind && kindMatcher(column.override.kind, true);
+    return match ? { match, expected: column.override.sql, configuredIn: options.configFile } : undefined;
+  });
+  const scan = new CsvCheckStream({ file, delimiter: config.delimiter, columns: columns.map((c) => c.name), header: config.header, emit: false, checks, limit });
+  try {
+    scan.checkChunk(prefix.bytes);
+    if (prefix.whole) scan.checkEnd();
+  } catch {
+    return undefined;
+  }
+  if (!scan.more && !prefix.whole) return undefined;
+  const resolved = columns.map((column, i) => {
+    const kind = checks[i]?.widen?.kind;
+    return column.override || kind === undefined ? column : { ...column, kind };
+  });
+  return { columns: resolved, skipLines: first.line - 1, rows: Math.min(scan.rows, limit), complete: !scan.more };
 }
 
 function checkUtf8(values: readonly string[], line: number, file: string, columns: SeedColumn[] | undefined): void {

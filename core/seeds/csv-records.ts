@@ -55,36 +55,47 @@ export async function* readCsvRecords(options: CsvReadOptions): AsyncGenerator<C
 /** The bytes read for a sample at once (about 38,000 rows of the 10-column bench file). */
 const PREFIX_BYTES = 4 << 20;
 
-/**
- * The first `count` records, parsed in one synchronous call on the file's first bytes: for the
- * sample, which otherwise pays for a stream and an await per record (about 0.05 to 0.08 s of
- * the 0.1 to 0.15 s a 5,000-row sample took, bench/README.md P3). Undefined when the prefix does
- * not settle it (fewer records before its last line break, or anything csv-parse objects to):
- * the caller then streams with readCsvRecords, which finds and words any problem.
- */
-export function readCsvPrefix(options: CsvReadOptions, count: number): CsvRecord[] | undefined {
+/** The first bytes of a file, for the sample. */
+export interface FilePrefix {
+  /** Up to the last line break read (all of it when `whole`): a record cut short is left out. */
+  bytes: Buffer;
+  /** The file ends within these bytes. */
+  whole: boolean;
+}
+
+/** The file's first 4 MB; undefined when it cannot be read (the stream then reports why). */
+export function readFilePrefix(path: string): FilePrefix | undefined {
   const buffer = Buffer.allocUnsafe(PREFIX_BYTES);
   let length = 0;
   try {
-    const fd = openSync(options.path, 'r');
+    const fd = openSync(path, 'r');
     try {
       for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, length);
     } finally {
       closeSync(fd);
     }
   } catch {
-    return undefined; // The stream reports a missing or unreadable file.
+    return undefined;
   }
   const whole = length < buffer.length;
-  // A record cut at the end of the prefix must not be parsed: stop at the last line break.
-  const end = whole ? length : buffer.lastIndexOf(0x0a, length - 1) + 1;
+  return { bytes: buffer.subarray(0, whole ? length : buffer.lastIndexOf(0x0a, length - 1) + 1), whole };
+}
+
+/**
+ * The first `count` records, parsed in one synchronous call on the file's first bytes (a stream
+ * pays for an await per record). Undefined when the prefix does not settle it (fewer records
+ * before its last line break, or anything csv-parse objects to): the caller then streams with
+ * readCsvRecords, which finds and words any problem.
+ */
+export function readCsvPrefix(options: CsvReadOptions, count: number, prefix = readFilePrefix(options.path)): CsvRecord[] | undefined {
+  if (!prefix) return undefined;
   let parsed: { record: string[]; info: { lines: number; empty_lines: number } }[];
   try {
-    parsed = parseSync(buffer.subarray(0, end), { ...parseOptions(options.delimiter), to: count }) as unknown as typeof parsed;
+    parsed = parseSync(prefix.bytes, { ...parseOptions(options.delimiter), to: count }) as unknown as typeof parsed;
   } catch {
     return undefined;
   }
-  if (parsed.length < count && !whole) return undefined;
+  if (parsed.length < count && !prefix.whole) return undefined;
   let endLine = 0;
   let emptyLines = 0;
   return parsed.map(({ record, info }) => {

@@ -237,41 +237,59 @@ function matchSignedDigits(bytes: Uint8Array, start: number, end: number): boole
   return i < end && digits(bytes, i, end) === end;
 }
 
-function matchDouble(bytes: Uint8Array, start: number, end: number): boolean {
+/** What a double matcher found: no number, one without an exponent, one with (which may overflow). */
+const NOT_A_NUMBER = 0;
+const PLAIN = 1;
+const EXPONENT = 2;
+
+/** The kind of [start, end) as a double: NOT_A_NUMBER, PLAIN, or EXPONENT. */
+function doubleShape(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   if (bytes[i] === 0x2d) i++;
-  if (i >= end) return false;
+  if (i >= end) return NOT_A_NUMBER;
   if (bytes[i] === 0x2e) {
     const after = digits(bytes, i + 1, end);
-    return after > i + 1 && exponentToEnd(bytes, after, end);
+    return after > i + 1 ? exponentShape(bytes, after, end) : NOT_A_NUMBER;
   }
   if (bytes[i] === 0x30) i++;
   else {
     const after = digits(bytes, i, end);
-    if (after === i) return false;
+    if (after === i) return NOT_A_NUMBER;
     i = after;
   }
   if (i < end && bytes[i] === 0x2e) {
     const after = digits(bytes, i + 1, end);
-    if (after === i + 1) return false;
+    if (after === i + 1) return NOT_A_NUMBER;
     i = after;
   }
-  return exponentToEnd(bytes, i, end);
+  return exponentShape(bytes, i, end);
 }
 
-function matchLooseDouble(bytes: Uint8Array, start: number, end: number): boolean {
+function looseDoubleShape(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
   if (bytes[i] === 0x2b || bytes[i] === 0x2d) i++;
-  if (i >= end) return false;
+  if (i >= end) return NOT_A_NUMBER;
   if (bytes[i] === 0x2e) {
     const after = digits(bytes, i + 1, end);
-    return after > i + 1 && exponentToEnd(bytes, after, end);
+    return after > i + 1 ? exponentShape(bytes, after, end) : NOT_A_NUMBER;
   }
   const after = digits(bytes, i, end);
-  if (after === i) return false;
+  if (after === i) return NOT_A_NUMBER;
   i = after;
   if (i < end && bytes[i] === 0x2e) i = digits(bytes, i + 1, end);
-  return exponentToEnd(bytes, i, end);
+  return exponentShape(bytes, i, end);
+}
+
+/** After the mantissa, at i: PLAIN at the end, EXPONENT for `[eE][+-]?[0-9]+` to the end. */
+function exponentShape(bytes: Uint8Array, i: number, end: number): number {
+  if (i === end) return PLAIN;
+  return exponentToEnd(bytes, i, end) ? EXPONENT : NOT_A_NUMBER;
+}
+
+/** A double matched by its shape is finite unless it has an exponent or 300 digits or more. */
+function finiteShape(shape: number, bytes: Uint8Array, start: number, end: number): boolean {
+  if (shape === PLAIN && end - start < 300) return true;
+  return shape !== NOT_A_NUMBER && Number.isFinite(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1')));
 }
 
 /** Case-insensitive comparison with a lower-case ASCII word. */
@@ -363,27 +381,21 @@ function realTime(bytes: Uint8Array, start: number, end: number): boolean {
   return twoDigits(bytes, start + 11) < 24 && twoDigits(bytes, start + 14) < 60 && second < 60;
 }
 
-function finite(bytes: Uint8Array, start: number, end: number): boolean {
-  // Only a long number or one with an exponent can overflow a double.
-  let exponent = end - start >= 300;
-  for (let i = start; i < end && !exponent; i++) exponent = (bytes[i]! | 0x20) === 0x65;
-  return !exponent || Number.isFinite(Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1')));
-}
-
 const MATCHERS: Record<'infer' | 'override', Record<SeedKind, ByteMatcher | undefined>> = {
   infer: {
-    integer: (b, s, e) => matchInteger(b, s, e) && withinDigits(b, s, e, INT32[0], INT32[1]),
-    bigint: (b, s, e) => matchInteger(b, s, e) && withinDigits(b, s, e, INT64[0], INT64[1]),
-    double: (b, s, e) => matchDouble(b, s, e) && finite(b, s, e),
+    // Up to 9 characters (18 for bigint) cannot be out of range: most values skip the range check.
+    integer: (b, s, e) => matchInteger(b, s, e) && (e - s < 10 || withinDigits(b, s, e, INT32[0], INT32[1])),
+    bigint: (b, s, e) => matchInteger(b, s, e) && (e - s < 19 || withinDigits(b, s, e, INT64[0], INT64[1])),
+    double: (b, s, e) => finiteShape(doubleShape(b, s, e), b, s, e),
     boolean: matchBoolean,
     date: (b, s, e) => matchDate(b, s, e) && realDate(b, s),
     timestamp: (b, s, e) => matchTimestamp(b, s, e) && realDate(b, s) && realTime(b, s, e),
     text: undefined,
   },
   override: {
-    integer: (b, s, e) => matchSignedDigits(b, s, e) && withinDigits(b, s, e, INT32[0], INT32[1]),
-    bigint: (b, s, e) => matchSignedDigits(b, s, e) && withinDigits(b, s, e, INT64[0], INT64[1]),
-    double: (b, s, e) => matchLooseDouble(b, s, e) && finite(b, s, e),
+    integer: (b, s, e) => matchSignedDigits(b, s, e) && (e - s < 10 || withinDigits(b, s, e, INT32[0], INT32[1])),
+    bigint: (b, s, e) => matchSignedDigits(b, s, e) && (e - s < 19 || withinDigits(b, s, e, INT64[0], INT64[1])),
+    double: (b, s, e) => finiteShape(looseDoubleShape(b, s, e), b, s, e),
     boolean: matchLooseBoolean,
     date: (b, s, e) => matchDate(b, s, e) && realDate(b, s),
     timestamp: (b, s, e) => matchTimestamp(b, s, e) && realDate(b, s) && realTime(b, s, e),
