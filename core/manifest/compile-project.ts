@@ -59,7 +59,7 @@ export interface CompiledTemplates {
   renderForNode(node: CompiledNode, text: string): string;
   /**
    * Keeps the code of templates compiled since compiling (is_incremental() renders, hooks) in a
-   * small template cache, so the next run loads it instead of compiling them again.
+   * small template cache, so the next run loads it instead of compiling them again. Never throws.
    */
   saveRunTimeCode(): void;
 }
@@ -254,12 +254,13 @@ export function compileProject(options: CompileOptions): CompileResult {
     context,
     environment,
     saveRunTimeCode() {
-      if (!targetPath || environment.generated === generatedWhileCompiling) return;
-      // The renders after compile loaded the cache if it was small: keep everything known then.
-      if (!isSmallTemplateCache(targetPath, RUN_TIME_TEMPLATE_CACHE_BYTES)) return;
-      environment.loadCompiledSources?.();
-      environment.loadCompiledSources = undefined;
-      saveTemplateCache(environment, targetPath, -1, new Set(environment.compiledSources.keys()));
+      // The first of those renders loaded the cache, when small: it keeps everything known now.
+      if (!targetPath || environment.generated === generatedWhileCompiling || !isSmallTemplateCache(targetPath, RUN_TIME_TEMPLATE_CACHE_BYTES)) return;
+      try {
+        saveTemplateCache(environment, targetPath, -1, new Set(environment.compiledSources.keys()));
+      } catch {
+        // A cache: a read-only target/ must not fail the command.
+      }
     },
     renderNode(node, { isIncremental }) {
       const candidate = candidates.get(node.uniqueId)!;

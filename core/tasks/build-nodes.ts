@@ -78,11 +78,7 @@ export async function buildNodes(options: BuildNodesOptions): Promise<NodeResult
     }, options.failFast);
   } finally {
     if (!options.runSql) runSql.finish();
-    try {
-      session.compiled.templates.saveRunTimeCode();
-    } catch {
-      // A cache: a read-only target/ must not fail the run.
-    }
+    session.compiled.templates.saveRunTimeCode();
   }
   return options.nodes.filter((id) => !isEphemeral(id)).map((id) => results.get(id)!).filter(Boolean);
 }

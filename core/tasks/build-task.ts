@@ -101,6 +101,7 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
           succeeded: (itemResults) => !itemResults.some((r) => isFailure(r) || r.status === 'skipped'),
         }, !!options.failFast);
       } finally {
+        session.compiled.templates.saveRunTimeCode();
         await runProjectHooks(session, adapter, 'on-run-end');
       }
       const byId = new Map([...results.values()].flat().map((r) => [r.uniqueId, r]));
