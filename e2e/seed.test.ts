@@ -207,6 +207,47 @@ describe('smelt seed', async () => {
         expect(await textRows(p, 'prices')).toEqual([['a', '1.5']]);
       });
 
+      it('keeps file order up to 16 MB or with preserve_order: true; preserve_order: false may load in parallel', async () => {
+        // 17 MB: above the size where file order is kept by default.
+        const big = ['id,label', ...Array.from({ length: 420_000 }, (_, i) => `${i + 1},row number ${i + 1} of the big file`)].join('\n') + '\n';
+        expect(big.length).toBeGreaterThan(16 * 1024 * 1024);
+        const p = fixture(dialect, {
+          'seeds/big.csv': big,
+          'seeds/ordered.csv': big,
+          'seeds/small.csv': 'id,label\n3,c\n1,a\n2,b\n',
+          'seeds/small_unordered.csv': 'id,label\n3,c\n1,a\n2,b\n',
+          'seeds/schema.yml': 'version: 2\nseeds:\n  - name: ordered\n    config: { preserve_order: true }\n  - name: small_unordered\n    config: { preserve_order: false }\n',
+        });
+        const result = await p.cli('seed');
+        expect(result.code, result.stdout + result.stderr).toBe(0);
+        for (const table of ['big', 'ordered']) {
+          const [stats] = await p.query<{ n: number | string | bigint; s: number | string | bigint; d: number | string | bigint }>(
+            `select count(*) as n, sum(id) as s, count(distinct label) as d from "${p.schema}".${table}`,
+          );
+          expect([Number(stats!.n), Number(stats!.s), Number(stats!.d)]).toEqual([420_000, (420_000 * 420_001) / 2, 420_000]);
+        }
+        // Without ORDER BY: the rows as the table stores them.
+        const ordered = await p.query<{ id: number }>(`select id from "${p.schema}".ordered`);
+        expect(ordered.every((row, i) => row.id === i + 1)).toBe(true);
+        expect((await p.query<{ id: number }>(`select id from "${p.schema}".small`)).map((r) => r.id)).toEqual([3, 1, 2]);
+        expect((await p.query<{ id: number }>(`select id from "${p.schema}".small_unordered order by id`)).map((r) => r.id)).toEqual([1, 2, 3]);
+        // A bad row in a parallel load is still found, located, and leaves the table as it was.
+        p.write({ 'seeds/big.csv': big.replace('\n300000,', '\n300000,x,') });
+        const failed = await p.cli('seed', '-s', 'big');
+        expectCleanFailure(failed, 1);
+        expect(failed.stdout).toContain('Error in seed big (seeds/big.csv:300001)');
+        expect(failed.stdout).toMatch(/Row has 3 values but the header has 2 columns/);
+        const [after] = await p.query<{ n: number | string | bigint }>(`select count(*) as n from "${p.schema}".big`);
+        expect(Number(after!.n)).toBe(420_000);
+      });
+
+      it('rejects a preserve_order that is not true or false', async () => {
+        const p = fixture(dialect, { 'seeds/a.csv': 'x\n1\n', 'seeds/schema.yml': 'version: 2\nseeds:\n  - name: a\n    config:\n      preserve_order: sometimes\n' });
+        const result = await p.cli('seed');
+        expectCleanFailure(result, 2);
+        expect(result.stderr).toContain('preserve_order must be true or false');
+      });
+
       it('loads only the selected seeds', async () => {
         const p = fixture(dialect, { 'seeds/a.csv': 'x\n1\n', 'seeds/b.csv': 'y\n2\n', 'seeds/c.csv': 'z\n3\n', 'models/m.sql': 'select 1 as one' });
         const result = await p.cli('seed', '-s', 'a', 'c', '--exclude', 'c');

@@ -168,6 +168,11 @@ export interface CsvBulkLoad {
   skipLines: number;
   /** Aborted when smelt's own check of the bytes failed: stop reading, the load is rolled back. */
   signal?: AbortSignal;
+  /**
+   * false: the rows may be stored in any order, so an adapter may load in parallel (DuckDB).
+   * Default true: they read back in file order. Adapters that stream the file keep it anyway.
+   */
+  keepOrder?: boolean;
 }
 
 export interface CsvColumn {

@@ -14,7 +14,7 @@
 const PLAIN_CONFIG_KEYS = new Set([
   'materialized', 'schema', 'database', 'alias', 'tags', 'enabled', 'pre-hook', 'post-hook', 'persist_docs',
   'full_refresh', 'unique_key', 'incremental_strategy', 'on_schema_change', 'meta', 'docs', 'grants', 'contract',
-  'column_types', 'quote_columns', 'delimiter', 'severity', 'store_failures', 'where', 'limit', 'warn_if', 'error_if',
+  'column_types', 'quote_columns', 'delimiter', 'preserve_order', 'severity', 'store_failures', 'where', 'limit', 'warn_if', 'error_if',
 ]);
 
 /** Config that applies to a file at `folders` (path parts below the resource path, without the file name). */

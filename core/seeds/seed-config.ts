@@ -14,9 +14,14 @@ export interface SeedCsvConfig {
   quoteColumns: boolean;
   /** Column name (as written in config) -> type. */
   columnTypes: Record<string, ColumnTypeOverride>;
+  /**
+   * Whether the table must read back in file order. Unset: only for files up to
+   * ORDERED_LOAD_MAX_BYTES; a larger one loads in parallel where the database can (DuckDB).
+   */
+  preserveOrder?: boolean;
 }
 
-/** Reads `delimiter`, `header`, `column_names`, `quote_columns` and `column_types` from a seed's config. */
+/** Reads `delimiter`, `header`, `column_names`, `quote_columns`, `column_types` and `preserve_order` from a seed's config. */
 export function seedConfigFor(node: CompiledNode): SeedCsvConfig {
   const config = node.config;
   const where = { file: node.patchPath ?? 'project.yml', node: node.uniqueId };
@@ -30,6 +35,9 @@ export function seedConfigFor(node: CompiledNode): SeedCsvConfig {
   if (typeof header !== 'boolean') throw new ConfigError(`Seed ${node.name}: header must be true or false`, where, `Set it in ${hintFile}.`);
   const quoteColumns = config.quote_columns ?? false;
   if (typeof quoteColumns !== 'boolean') throw new ConfigError(`Seed ${node.name}: quote_columns must be true or false`, where, `Set it in ${hintFile}.`);
+
+  const preserveOrder = config.preserve_order;
+  if (preserveOrder !== undefined && typeof preserveOrder !== 'boolean') throw new ConfigError(`Seed ${node.name}: preserve_order must be true or false`, where, `Set it in ${hintFile}.`);
 
   let columnNames: string[] | undefined;
   if (config.column_names !== undefined) {
@@ -51,5 +59,5 @@ export function seedConfigFor(node: CompiledNode): SeedCsvConfig {
     }
     columnTypes[column] = parsed;
   }
-  return { delimiter, header, quoteColumns, columnTypes, ...(columnNames ? { columnNames } : {}) };
+  return { delimiter, header, quoteColumns, columnTypes, ...(columnNames ? { columnNames } : {}), ...(preserveOrder !== undefined ? { preserveOrder } : {}) };
 }

@@ -20,6 +20,13 @@ import { ColumnInference, SQL_TYPE, kindMatcher } from './seed-types.js';
 /** Bumped when a change to the loader changes what a table would hold, so checksums stop matching. */
 const LOADER_VERSION = 1;
 
+/**
+ * Files up to this size read back in file order unless `preserve_order: false`; larger ones may
+ * load in parallel (DuckDB: two threads without its ordered insert, about 1.3 times faster at
+ * 1M rows and 2.4 s less at 5M, bench/README.md "Seeds (P3)") unless `preserve_order: true`.
+ */
+export const ORDERED_LOAD_MAX_BYTES = 16 * 1024 * 1024;
+
 export interface SeedLoadOptions {
   adapter: Adapter;
   connection: Connection;
@@ -71,6 +78,8 @@ export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcom
     columnNames: config.columnNames ?? null,
     quoteColumns: config.quoteColumns,
     columnTypes: Object.fromEntries(Object.entries(config.columnTypes).map(([k, v]) => [k, v.sql]).sort()),
+    // Unset is left out, so checksums recorded before the key existed still match.
+    ...(config.preserveOrder !== undefined ? { preserveOrder: config.preserveOrder } : {}),
   });
   const checksumOf = (fileHash: string): string => sha256(`${configKey}\n${fileHash}`);
 
@@ -154,7 +163,8 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
 
   return connection.transaction(async () => {
     await connection.execute(adapter.dialect.drop(temp, 'table', { ifExists: true }));
-    const load: Omit<CsvBulkLoad, 'open'> = { relation: temp, path: inspect.path, columns, delimiter, header, skipLines: shape.skipLines };
+    const keepOrder = inspect.config.preserveOrder ?? totalBytes <= ORDERED_LOAD_MAX_BYTES;
+    const load: Omit<CsvBulkLoad, 'open'> = { relation: temp, path: inspect.path, columns, delimiter, header, skipLines: shape.skipLines, keepOrder };
     let checked: CsvCheckStream;
     let rows: number;
     if (adapter.capabilities.bulkLoadReadsFile) {

@@ -154,7 +154,7 @@ export class DuckdbAdapter implements Adapter {
     try {
       // In memory, the table itself is held under the limit: only a file's written blocks can go.
       const alone = this.options.path !== ':memory:' && this.all.length - this.idle.length === 1;
-      if (raw) await this.lean.enter(raw, alone);
+      if (raw) await this.lean.enter(raw, alone, { keepOrder: load.keepOrder !== false });
       const result = await connection.execute(duckdbCsvLoad(this.dialect, load));
       return { rows: result.rowsAffected ?? 0 };
     } catch (error) {

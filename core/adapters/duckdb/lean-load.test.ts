@@ -12,7 +12,7 @@ import { LeanLoad } from './lean-load.js';
 const dir = mkdtempSync(join(tmpdir(), 'smelt-lean-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const SETTINGS = `select current_setting('threads')::varchar as threads, current_setting('memory_limit') as memory_limit`;
+const SETTINGS = `select current_setting('threads')::varchar as threads, current_setting('memory_limit') as memory_limit, current_setting('preserve_insertion_order') as ordered`;
 
 describe('LeanLoad', () => {
   it('lowers threads and the memory limit only when alone, and puts them back', async () => {
@@ -25,11 +25,18 @@ describe('LeanLoad', () => {
       expect(await lean.enter(connection, false)).toBe(false);
       expect(await settings()).toEqual(before);
       expect(await lean.enter(connection, true)).toBe(true);
-      expect(await settings()).toMatchObject({ threads: '1', memory_limit: expect.stringMatching(/^9\d\.\d MiB$/) });
+      expect(await settings()).toMatchObject({ threads: '1', memory_limit: expect.stringMatching(/^9\d\.\d MiB$/), ordered: true });
       expect(lean.active).toBe(true);
       await lean.leave(connection);
       expect(lean.active).toBe(false);
       expect(await settings()).toEqual(before);
+      // A load that need not keep file order: two threads, no ordered insert, the same limit.
+      await connection.run('set threads = 3');
+      const three = await settings();
+      expect(await lean.enter(connection, true, { keepOrder: false })).toBe(true);
+      expect(await settings()).toMatchObject({ threads: '2', memory_limit: expect.stringMatching(/^9\d\.\d MiB$/), ordered: false });
+      await lean.leave(connection);
+      expect(await settings()).toEqual(three);
     } finally {
       connection.closeSync();
       instance.closeSync();
@@ -55,6 +62,9 @@ describe('LeanLoad', () => {
       expect((await connection.query(SETTINGS))[0]).toEqual(before);
       // Rows keep the file's order.
       expect(await connection.query('select id from main.t')).toEqual([{ id: 1 }, { id: 2 }]);
+      await connection.execute('drop table main.t');
+      expect((await adapter.bulkLoadCsv(connection, { ...load('1,a\n2,b\n3,c\n'), keepOrder: false })).rows).toBe(3);
+      expect((await connection.query(SETTINGS))[0]).toEqual(before);
     } finally {
       connection.release();
       await adapter.close();
