@@ -55,6 +55,18 @@ describe.each(['duckdb', 'postgres'])('incremental SQL on %s', (dialectName) => 
   });
   it('delete+insert on a composite key with a predicate', () =>
     expectGolden(`${dialectName}/incremental-delete-insert.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id', 'user_id'], predicates: ["DBT_INTERNAL_DEST.amount > 0"] })));
+  it('delete+insert and merge from a staged batch, the NULL-key guard inside them where the dialect can raise (DuckDB)', () => {
+    const di = { ...base, strategy: 'delete+insert' as const, uniqueKey: ['event_id', 'user_id'] };
+    const merge = { ...base, strategy: 'merge' as const, uniqueKey: ['event_id'] };
+    if (!dialect.raise('x')) {
+      expect(() => planApply(dialect, target, staging, columns, di, { guardNullKeys: true })).toThrow(/cannot raise/);
+      return;
+    }
+    expectGolden(`${dialectName}/incremental-delete-insert-guarded.sql`, planApply(dialect, target, staging, columns, di, { guardNullKeys: true }));
+    expectGolden(`${dialectName}/incremental-merge-guarded.sql`, planApply(dialect, target, staging, columns, merge, { guardNullKeys: true }));
+    // append ignores unique_key: nothing to guard.
+    expect(planApply(dialect, target, staging, columns, { ...base, uniqueKey: ['event_id'] }, { guardNullKeys: true })).toEqual(planApply(dialect, target, staging, columns, base));
+  });
   it('merge', () => expectGolden(`${dialectName}/incremental-merge.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'merge', uniqueKey: ['event_id'] })));
   it('merge with merge_exclude_columns', () =>
     expectGolden(`${dialectName}/incremental-merge-exclude.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'merge', uniqueKey: ['event_id'], excludeColumns: ['amount'] })));

@@ -124,6 +124,12 @@ export interface ApplyOptions {
    * whole target). Only where such an index exists: without one it is a linear search per row.
    */
   lookup?: boolean;
+  /**
+   * Fail the step on a batch row with a NULL in the unique_key (NULL_KEY_ERROR) inside the
+   * statements that read the batch, instead of a count before them: where the dialect can raise
+   * (DuckDB). An unstaged merge always does.
+   */
+  guardNullKeys?: boolean;
 }
 
 /**
@@ -139,6 +145,10 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
   const batch = fromQuery ? `(\n${stripTrailingSemicolon(staging.query)}\n)` : dialect.relation(staging);
   const q = (c: string) => dialect.quote(c);
   const columnList = columns.map(q).join(', ');
+  const guardNullKeys = config.strategy !== 'append' && (fromQuery || options.guardNullKeys === true);
+  const raise = guardNullKeys ? dialect.raise(NULL_KEY_ERROR) : undefined;
+  if (guardNullKeys && !raise) throw new Error(`${dialect.name} cannot raise an error inside a statement: count NULL keys before applying the batch`);
+  const anyNullKey = config.uniqueKey.map((k) => `${SOURCE}.${q(k)} is null`).join(' or ');
   const insert = `insert into ${t} (${columnList})\nselect ${columnList} from ${fromQuery ? `${batch} as ${SOURCE}` : batch}`;
   const first = config.uniqueKey[0];
   const lookup = options.lookup && !fromQuery && first !== undefined ? [`${DEST}.${q(first)} = any(array(select ${q(first)} from ${batch}))`] : [];
@@ -151,14 +161,21 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
     case 'delete+insert':
       // A join (not `where exists`): DuckDB then prunes the target's scan by the batch's min/max
       // key; `exists` became a semi join on IS NOT DISTINCT FROM that read all of it.
-      return [...settings, `delete from ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\nwhere ${match.join('\n  and ')}`, insert];
+      // Guarded, the insert reads the batch as SOURCE and fails on its first NULL key: such a
+      // row matched nothing in the delete, and would be duplicated by every later run.
+      return [
+        ...settings,
+        `delete from ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\nwhere ${match.join('\n  and ')}`,
+        raise ? `insert into ${t} (${columnList})\nselect ${columnList} from ${batch} as ${SOURCE}\nwhere not (${anyNullKey}) or ${raise}` : insert,
+      ];
     case 'merge': {
       const keys = new Set(config.uniqueKey.map((k) => k.toLowerCase()));
       const excluded = new Set(config.excludeColumns.map((c) => c.toLowerCase()));
       const updates = (config.updateColumns ?? columns).filter((c) => !keys.has(c.toLowerCase()) && !excluded.has(c.toLowerCase()));
       const matched = updates.length > 0 ? `when matched then update set\n  ${updates.map((c) => `${q(c)} = ${SOURCE}.${q(c)}`).join(',\n  ')}\n` : '';
-      // Unstaged, the NULL-key guard runs inside the merge: such a row never matches, and fails it.
-      const guard = fromQuery ? `when not matched and (${config.uniqueKey.map((k) => `${SOURCE}.${q(k)} is null`).join(' or ')}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` : '';
+      // Guarded, the NULL-key check runs inside the merge: such a row never matches, and fails it.
+      if (guardNullKeys && !dialect.mergeCanRaise()) throw new Error(`MERGE on ${dialect.name} cannot raise an error: count NULL keys before applying the batch`);
+      const guard = guardNullKeys ? `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` : '';
       return [
         ...settings,
         `merge into ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\non ${match.join('\n  and ')}\n${matched}${guard}when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,

@@ -47,12 +47,20 @@ export class IncrementalMaterialization implements Materialization {
       const [row] = await connection.query<{ n: number | bigint }>(nullKeyCount(dialect, batch, config.uniqueKey));
       return Number(row?.n ?? 0);
     };
+    // A temp table staged before the transaction (DuckDB, see stagesBeforeTransaction) is
+    // dropped after it, committed or not; otherwise the staging lives and dies inside it.
+    const before = kind === 'table' && dialect.stagesBeforeTransaction();
+    // NULL keys fail the statements that apply the batch (no count first): unstaged (a merge
+    // from the query), or staged where the dialect can raise an error (DuckDB).
+    const guarded = config.strategy !== 'append' && (kind === 'none' || dialect.raise(NULL_KEY_ERROR) !== undefined);
+    let batchRows: number | undefined;
     try {
+      if (before) batchRows = (await execute(planStaging(dialect, staging, sql, kind))).rowsAffected;
       await connection.transaction(async () => {
-        // Created and dropped in this transaction: a temp relation cannot outlive it.
-        const batchRows = kind === 'none' ? undefined : (await execute(planStaging(dialect, staging, sql, kind))).rowsAffected;
-        // An unstaged merge checks its keys itself (planApply's guard); append ignores unique_key.
-        if (kind !== 'none' && config.strategy !== 'append' && config.uniqueKey.length > 0) {
+        if (kind !== 'none' && !before) batchRows = (await execute(planStaging(dialect, staging, sql, kind))).rowsAffected;
+        // Where the dialect can raise, the statements that apply the batch check its keys
+        // themselves (planApply's guard); append ignores unique_key.
+        if (!guarded && config.strategy !== 'append' && config.uniqueKey.length > 0) {
           const nulls = await countNullKeys(staging);
           if (nulls > 0) throw nullKeys(nulls);
         }
@@ -71,17 +79,21 @@ export class IncrementalMaterialization implements Materialization {
           ? incomingColumns.map((c) => c.name)
           : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
         const lookup = await useLookup(adapter, connection, node.relation, config, batchRows);
-        const apply = planApply(dialect, node.relation, kind === 'none' ? { query: sql } : staging, finalColumns, config, { lookup });
+        const apply = planApply(dialect, node.relation, kind === 'none' ? { query: sql } : staging, finalColumns, config, { lookup, guardNullKeys: guarded });
         for (const [index, statement] of apply.entries()) {
           const result = await execute(statement);
           if (index === apply.length - 1) rowsAffected = result.rowsAffected;
         }
-        if (kind !== 'none') await execute(dialect.drop(staging, kind));
+        if (kind !== 'none' && !before) await execute(dialect.drop(staging, kind));
       });
     } catch (error) {
-      // The unstaged merge's guard fired (and the transaction rolled back): count them for the message.
-      if (kind === 'none' && error instanceof Error && error.message.includes(NULL_KEY_ERROR)) throw nullKeys(await countNullKeys({ query: sql }));
+      // The guard fired (and the transaction rolled back): count them for the message, in the
+      // staged batch where it outlives the transaction, else by running the query again.
+      if (guarded && error instanceof Error && error.message.includes(NULL_KEY_ERROR)) throw nullKeys(await countNullKeys(before ? staging : { query: sql }));
       throw error;
+    } finally {
+      // The step's own error (if any) is the one to report, not a failed drop.
+      if (before) await execute(dialect.drop(staging, kind, { ifExists: true })).catch(() => undefined);
     }
     await context.relations?.set(connection, node.relation, 'table');
     return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };

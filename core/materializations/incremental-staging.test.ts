@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dialects, PG } from '../../e2e/support/project.js';
+import type { Adapter, Connection } from '../adapters/adapter.js';
+import { withConnection } from '../adapters/adapter.js';
+import { DuckdbAdapter } from '../adapters/duckdb/duckdb-adapter.js';
+import { PostgresAdapter } from '../adapters/postgres/postgres-adapter.js';
+import type { CompiledNode } from '../manifest/types.js';
+import { IncrementalMaterialization } from './incremental.js';
+
+/*
+ * Where the batch's temp table lives: staged before the step's transaction on DuckDB (so a join
+ * can prune the target by the batch's committed min/max key), inside it on PostgreSQL. Either
+ * way, after a step that succeeds or fails, no temp relation is left on the connection, the
+ * connection is usable, and a failed step changed nothing.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'smelt-incremental-staging-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(await dialects())('incremental staging on %s', (dialect) => {
+  const schema = `incr_stage_${dialect}_${process.pid}`;
+  const node = (sql: string, config: Record<string, unknown>): CompiledNode => ({
+    uniqueId: 'model.t.events', resourceType: 'model', name: 'events', packageName: 't', path: 'models/events.sql', fqn: ['t', 'events'],
+    description: '', tags: [], columns: {}, meta: {},
+    config: { materialized: 'incremental', enabled: true, tags: [], unique_key: 'id', incremental_strategy: 'delete+insert', ...config },
+    relation: { schema, identifier: 'events' }, rawSql: sql, compiledSql: sql, dependsOn: { nodes: [], macros: [] },
+    checksum: '', stateChecksum: '', startLine: 1,
+  });
+  const tempRelations = async (connection: Connection): Promise<number> => {
+    const sql = dialect === 'duckdb'
+      ? `select count(*) as n from duckdb_tables() where temporary`
+      : `select count(*) as n from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname like 'pg_temp%' and c.relkind in ('r', 'v')`;
+    const [row] = await connection.query<{ n: number | string | bigint }>(sql);
+    return Number(row?.n);
+  };
+
+  it('leaves no temp relation after a step that succeeds or fails, and a failed step changes nothing', async () => {
+    const adapter: Adapter = dialect === 'duckdb' ? new DuckdbAdapter({ path: join(dir, 'stage.duckdb'), threads: 1 }) : new PostgresAdapter({ ...PG, threads: 1 });
+    await adapter.open();
+    try {
+      await withConnection(adapter, async (connection) => {
+        await connection.execute(`drop schema if exists ${schema} cascade`);
+        await connection.execute(`create schema ${schema}`);
+        await connection.execute(`create table ${schema}.events as select 1 as id, 'a' as name`);
+        const build = (sql: string, config: Record<string, unknown> = {}) => {
+          const n = node(sql, config);
+          return new IncrementalMaterialization().build({ node: n, sql, adapter, connection, fullRefresh: false, render: () => sql });
+        };
+        const ok = await build(`select 1 as id, 'b' as name union all select 2, 'c'`);
+        expect(ok.rowsAffected).toBe(2);
+        const staged = ok.statements.findIndex((s) => /create temp table/.test(s));
+        expect(staged).toBeGreaterThanOrEqual(0);
+        expect(ok.statements.at(-1)).toMatch(/^drop table/);
+        expect(await tempRelations(connection)).toBe(0);
+        const rows = async () => connection.query<{ id: number; name: string }>(`select id, name from ${schema}.events order by id`);
+        expect((await rows()).map((r) => [Number(r.id), r.name])).toEqual([[1, 'b'], [2, 'c']]);
+
+        // Fails after staging: a NULL key is refused.
+        await expect(build(`select cast(null as integer) as id, 'x' as name`)).rejects.toThrow(/^1 new row has a NULL in the unique_key \(id\)/);
+        expect(await tempRelations(connection)).toBe(0);
+        // Fails inside the step's transaction: the columns changed and on_schema_change is 'fail'.
+        await expect(build(`select 3 as id, 'd' as name, 1 as extra`, { on_schema_change: 'fail' })).rejects.toThrow(/columns of events changed \(added extra\)/);
+        expect(await tempRelations(connection)).toBe(0);
+        expect((await rows()).map((r) => [Number(r.id), r.name])).toEqual([[1, 'b'], [2, 'c']]);
+        // The connection is still usable.
+        expect((await build(`select 2 as id, 'z' as name`)).rowsAffected).toBe(1);
+        expect((await rows()).map((r) => [Number(r.id), r.name])).toEqual([[1, 'b'], [2, 'z']]);
+        expect(await tempRelations(connection)).toBe(0);
+        await connection.execute(`drop schema ${schema} cascade`);
+      });
+    } finally {
+      await adapter.close();
+    }
+  });
+});
