@@ -53,6 +53,7 @@ export class LeanLoad {
       if (reader.getRows()[0]?.[0] !== saved.memoryLimit) await connection.run(`set memory_limit = '${saved.memoryLimit.replaceAll("'", "''")}'`);
     });
   }
+
   get active(): boolean {
     return this.saved !== undefined;
   }
