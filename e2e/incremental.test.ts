@@ -130,6 +130,48 @@ select id, grp, amount from {{ ref('src') }}
     }
   });
 
+  it('delete+insert: a batch of new keys goes straight from the query on DuckDB; keys the table has are staged; the rows are the same', async () => {
+    const model = `{{ config(materialized='incremental', unique_key='id') }}
+select id, name, amount from {{ ref('src') }}
+{% if is_incremental() %}where id >= {{ var('from_id', 0) }}{% endif %}
+{% if var('twice', false) %}union all select id, name, amount from {{ ref('src') }} where id = 3{% endif %}
+`;
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': model });
+    const sent = () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8');
+    const notes = () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: { newKeysOnly?: boolean } }> }).nodes['model.fixture.events']?.notes;
+    const run = async (vars: string) => {
+      const result = await project.cli('run', '--vars', vars);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+    };
+    const straight = /when matched then error 'smelt: the batch has a key the table already has'/;
+    expect((await project.cli('run')).code).toBe(0);
+    // Only new keys: DuckDB inserts them with one MERGE from the query, nothing staged.
+    await run('{max_id: 3, from_id: 3}');
+    expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 30]]);
+    if (dialect === 'duckdb') {
+      expect(sent()).toMatch(straight);
+      expect(sent()).not.toMatch(/create temp table/);
+    } else {
+      expect(sent()).toMatch(/create temp table/);
+    }
+    expect(notes()).toEqual({ newKeysOnly: true });
+    // Keys the table has: the MERGE fails (DuckDB) and the step runs again staged.
+    await run('{max_id: 3, from_id: 2, amount_3: 33}');
+    expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 33]]);
+    if (dialect === 'duckdb') expect(sent()).toMatch(straight);
+    expect(sent()).toMatch(/create temp table[\s\S]*delete from/);
+    expect(notes()).toEqual({ newKeysOnly: false });
+    // After that, the next step is staged straight away; it deletes nothing, so the one after
+    // tries the MERGE again.
+    await run('{max_id: 4, from_id: 4}');
+    expect(sent()).not.toMatch(straight);
+    expect(notes()).toEqual({ newKeysOnly: true });
+    // A batch with the same key twice, a key the table has: both rows replace the old one.
+    await run('{max_id: 3, from_id: 3, twice: true}');
+    expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 30], [3, 30], [4, 40]]);
+    if (dialect === 'duckdb') expect(sent()).toMatch(straight);
+  });
+
   it('refuses a batch with NULL unique keys and leaves the table unchanged', async () => {
     const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key=['id', 'name'], incremental_strategy='merge'`) });
     expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);

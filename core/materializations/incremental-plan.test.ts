@@ -43,7 +43,15 @@ describe.each(['duckdb', 'postgres'])('incremental SQL on %s', (dialectName) => 
   });
   it('append straight from the query, where the adapter can describe a query (nothing staged)', () => {
     expectGolden(`${dialectName}/incremental-append-direct.sql`, planApply(dialect, target, { query: 'with b as (select 1 as event_id) select * from b -- the batch;' }, columns, base));
-    expect(() => planApply(dialect, target, { query: 'select 1' }, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id'] })).toThrow(/must be staged/);
+    if (!dialect.mergeCanRaise()) expect(() => planApply(dialect, target, { query: 'select 1' }, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id'] })).toThrow(/must be staged/);
+  });
+  it('delete+insert straight from the query where MERGE can raise (DuckDB): a MERGE that fails on any key the table has', () => {
+    const di = { ...base, strategy: 'delete+insert' as const, uniqueKey: ['event_id', 'user_id'], predicates: ['DBT_INTERNAL_DEST.amount > 0'] };
+    expect(stagingKind(di, { queryColumns: true, mergeCanRaise: true })).toBe('table');
+    expect(stagingKind(di, { queryColumns: true, mergeCanRaise: dialect.mergeCanRaise(), newKeysOnly: true })).toBe(dialect.mergeCanRaise() ? 'none' : 'table');
+    expect(stagingKind({ ...di, onSchemaChange: 'append_new_columns' }, { queryColumns: true, mergeCanRaise: true, newKeysOnly: true })).toBe('table');
+    if (!dialect.mergeCanRaise()) return;
+    expectGolden(`${dialectName}/incremental-delete-insert-direct.sql`, planApply(dialect, target, { query: 'select * from batch;' }, columns, di));
   });
   it('merge straight from the query where MERGE can raise (DuckDB): the NULL-key guard is a clause', () => {
     const merge = { ...base, strategy: 'merge' as const, uniqueKey: ['event_id', 'user_id'] };

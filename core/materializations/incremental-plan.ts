@@ -99,11 +99,14 @@ export function planSchemaChange(dialect: Dialect, target: RelationName, diff: S
  * reading the target (`{{ this }}`) would stand in the way of PostgreSQL's ALTER, and would no
  * longer match the altered table on DuckDB.
  */
-export function stagingKind(config: IncrementalConfig, options: { queryColumns?: boolean; mergeCanRaise?: boolean } = {}): StagingKind {
+export function stagingKind(config: IncrementalConfig, options: { queryColumns?: boolean; mergeCanRaise?: boolean; newKeysOnly?: boolean } = {}): StagingKind {
   const altersNothing = config.onSchemaChange === 'ignore' || config.onSchemaChange === 'fail';
   if (!altersNothing) return 'table';
   if (config.strategy === 'append') return options.queryColumns ? 'none' : 'view';
   if (config.strategy === 'merge' && options.queryColumns && options.mergeCanRaise) return 'none';
+  // delete+insert expecting only new keys: one MERGE from the query that fails on any match
+  // (planApply), after which the step runs again staged. See newKeysOnly in incremental.ts.
+  if (config.strategy === 'delete+insert' && options.newKeysOnly && options.queryColumns && options.mergeCanRaise) return 'none';
   return 'table';
 }
 
@@ -139,7 +142,7 @@ export interface ApplyOptions {
 export function planApply(dialect: Dialect, target: RelationName, staging: BatchSource, columns: readonly string[], config: IncrementalConfig, options: ApplyOptions = {}): string[] {
   const t = dialect.relation(target);
   const fromQuery = 'query' in staging;
-  if (fromQuery && !(config.strategy === 'append' || (config.strategy === 'merge' && dialect.mergeCanRaise()))) {
+  if (fromQuery && !(config.strategy === 'append' || dialect.mergeCanRaise())) {
     throw new Error(`${config.strategy} on ${dialect.name} reads its batch more than once: it must be staged`);
   }
   const batch = fromQuery ? `(\n${stripTrailingSemicolon(staging.query)}\n)` : dialect.relation(staging);
@@ -159,6 +162,18 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
     case 'append':
       return [...settings, insert];
     case 'delete+insert':
+      if (fromQuery) {
+        // Straight from the query, the batch is read once: as a MERGE that inserts every row and
+        // fails on a row whose key the table already has (NEW_KEYS_ONLY_ERROR). With no match
+        // the delete would have deleted nothing, so this is delete+insert exactly; with one, the
+        // transaction rolls back and the step runs again with the batch staged.
+        return [
+          ...settings,
+          `merge into ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\non ${match.join('\n  and ')}\nwhen matched then error ${dialect.literal(NEW_KEYS_ONLY_ERROR)}\n` +
+            `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` +
+            `when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,
+        ];
+      }
       // A join (not `where exists`): DuckDB then prunes the target's scan by the batch's min/max
       // key; `exists` became a semi join on IS NOT DISTINCT FROM that read all of it.
       // Guarded, the insert reads the batch as SOURCE and fails on its first NULL key: such a
@@ -186,6 +201,9 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
 
 /** The error an unstaged merge raises on a NULL key (DuckDB: `then error '...'`). */
 export const NULL_KEY_ERROR = 'smelt: a new row has a NULL in the unique_key';
+
+/** The error delete+insert straight from the query raises when a batch key is already in the table. */
+export const NEW_KEYS_ONLY_ERROR = 'smelt: the batch has a key the table already has';
 
 /** Rows of the new batch (a staged relation or the model's query) whose unique key has a NULL part. */
 export function nullKeyCount(dialect: Dialect, batch: BatchSource, uniqueKey: readonly string[]): string {

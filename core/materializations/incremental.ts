@@ -2,7 +2,7 @@ import { DatabaseError } from '../errors.js';
 import type { Adapter, Connection } from '../adapters/adapter.js';
 import type { RelationName } from '../manifest/types.js';
 import { existingRelation, type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
-import { diffColumns, incrementalConfig, isEmptyDiff, NULL_KEY_ERROR, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig } from './incremental-plan.js';
+import { diffColumns, incrementalConfig, isEmptyDiff, NEW_KEYS_ONLY_ERROR, NULL_KEY_ERROR, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig, type StagingKind } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
 
@@ -28,15 +28,42 @@ export class IncrementalMaterialization implements Materialization {
     }
     const sql = context.render(true);
     const dialect = adapter.dialect;
-    const staging = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__incr`));
-    const kind = stagingKind(config, { queryColumns: !!adapter.queryColumns, mergeCanRaise: dialect.mergeCanRaise() });
+    const options = { queryColumns: !!adapter.queryColumns, mergeCanRaise: dialect.mergeCanRaise() };
+    // delete+insert first tries its batch as new keys only (one MERGE from the query, nothing
+    // staged) unless the last step on this table found keys it already had.
+    const first = stagingKind(config, { ...options, newKeysOnly: context.lastBuild?.newKeysOnly !== false });
     const statements: string[] = [];
     const warnings: string[] = [];
+    let step: StepResult;
+    try {
+      step = await this.step(context, config, sql, first, statements, warnings);
+    } catch (error) {
+      if (!(first === 'none' && config.strategy === 'delete+insert' && isRaised(error, NEW_KEYS_ONLY_ERROR))) throw error;
+      // A batch key is already in the table (nothing was changed): delete+insert as staged.
+      step = await this.step(context, config, sql, stagingKind(config, options), statements, warnings);
+    }
+    const newKeysOnly = config.strategy === 'delete+insert' ? step.deleted === 0 : undefined;
+    await context.relations?.set(connection, node.relation, 'table');
+    return {
+      ...(step.rowsAffected !== undefined ? { rowsAffected: step.rowsAffected } : {}),
+      message: `incremental (${config.strategy})`,
+      statements,
+      warnings,
+      ...(newKeysOnly !== undefined ? { notes: { newKeysOnly } } : {}),
+    };
+  }
+
+  /** One incremental step with the batch staged as `kind`, in one transaction. */
+  private async step(context: BuildContext, config: IncrementalConfig, sql: string, kind: StagingKind, statements: string[], warnings: string[]): Promise<StepResult> {
+    const { adapter, connection, node } = context;
+    const dialect = adapter.dialect;
+    const staging = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__incr`));
     const execute = async (statement: string) => {
       statements.push(statement);
       return connection.execute(statement);
     };
     let rowsAffected: number | undefined;
+    let deleted: number | undefined;
     const nullKeys = (nulls: number): DatabaseError =>
       new DatabaseError(
         `${nulls} new row${nulls === 1 ? ' has' : 's have'} a NULL in the unique_key (${config.uniqueKey.join(', ')}); they would never match and would be duplicated on every run`,
@@ -83,21 +110,34 @@ export class IncrementalMaterialization implements Materialization {
         for (const [index, statement] of apply.entries()) {
           const result = await execute(statement);
           if (index === apply.length - 1) rowsAffected = result.rowsAffected;
+          // Staged delete+insert: the delete is the one before the insert.
+          if (config.strategy === 'delete+insert' && kind !== 'none' && index === apply.length - 2) deleted = result.rowsAffected;
         }
         if (kind !== 'none' && !before) await execute(dialect.drop(staging, kind));
       });
     } catch (error) {
       // The guard fired (and the transaction rolled back): count them for the message, in the
       // staged batch where it outlives the transaction, else by running the query again.
-      if (guarded && error instanceof Error && error.message.includes(NULL_KEY_ERROR)) throw nullKeys(await countNullKeys(before ? staging : { query: sql }));
+      if (guarded && isRaised(error, NULL_KEY_ERROR)) throw nullKeys(await countNullKeys(before ? staging : { query: sql }));
       throw error;
     } finally {
       // The step's own error (if any) is the one to report, not a failed drop.
       if (before) await execute(dialect.drop(staging, kind, { ifExists: true })).catch(() => undefined);
     }
-    await context.relations?.set(connection, node.relation, 'table');
-    return { rowsAffected, message: `incremental (${config.strategy})`, statements, warnings };
+    // From the query, delete+insert deleted nothing: its MERGE fails on any key the table has.
+    return { rowsAffected, deleted: kind === 'none' && config.strategy === 'delete+insert' ? 0 : deleted };
   }
+}
+
+interface StepResult {
+  rowsAffected?: number;
+  /** Rows delete+insert deleted (undefined where the database did not say). */
+  deleted?: number;
+}
+
+/** Whether `error` is the database raising smelt's own `message` (DuckDB's `error()` / `then error`). */
+function isRaised(error: unknown, message: string): boolean {
+  return error instanceof Error && error.message.includes(message);
 }
 
 /**

@@ -16,6 +16,17 @@ export interface BuildContext {
   /** The whole manifest, for materializations that read their sources' declarations (cdc_current, cdc_history). */
   manifest?: Manifest;  /** The run's view of what exists (one listing per schema); without it, each build asks. */
   relations?: RelationCache;
+  /** What the node's last successful build on this target noted for the next one (run state). */
+  lastBuild?: BuildNotes;
+}
+
+/**
+ * What a build learns that the node's next build can use, kept in the run state. A hint only:
+ * a missing or stale note costs time, never correctness.
+ */
+export interface BuildNotes {
+  /** delete+insert: the step's batch had only keys the table did not have yet. */
+  newKeysOnly?: boolean;
 }
 
 /** The relation a node will replace, from the run's cache when there is one. */
@@ -31,6 +42,8 @@ export interface BuildOutcome {
   /** The statements that were executed, in order (written under target/run/). */
   statements: string[];
   warnings: string[];
+  /** For the node's next build (BuildNotes). */
+  notes?: BuildNotes;
 }
 
 /** What plan() needs to know about the warehouse: pure data, so plans can be pinned by golden files. */

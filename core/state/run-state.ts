@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ColumnMeta } from '../adapters/adapter.js';
+import type { BuildNotes } from '../materializations/materialization.js';
 import type { CompiledNode, Manifest, RelationName } from '../manifest/types.js';
 import { writeFileAtomic } from '../util/write-file-atomic.js';
 
@@ -17,6 +18,8 @@ export interface NodeState {
   /** The relation's columns right after the build, in order. */
   columns?: ColumnMeta[];
   builtAt: string;
+  /** What the build noted for the next one (BuildNotes in core/materializations). */
+  notes?: BuildNotes;
 }
 
 export interface RunState {
@@ -45,7 +48,7 @@ export function writeState(targetPath: string, state: RunState, redact: (text: s
   writeFileAtomic(statePath(targetPath, state.target), redact(JSON.stringify(state)));
 }
 
-export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined): void {
+export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined, notes?: BuildNotes): void {
   state.nodes[node.uniqueId] = {
     stateChecksum: node.stateChecksum,
     materialized: node.config.materialized,
@@ -53,6 +56,7 @@ export function recordBuild(state: RunState, node: CompiledNode, columns: Column
     compiledSql: node.compiledSql,
     ...(columns ? { columns } : {}),
     builtAt: new Date().toISOString(),
+    ...(notes ? { notes } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { withConnection, type Adapter } from '../adapters/adapter.js';
 import { SmeltError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { withHooks } from '../materializations/hooks.js';
+import type { BuildNotes } from '../materializations/materialization.js';
 import { materializationFor } from '../materializations/registry.js';
 import { compiledPath } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
@@ -10,6 +11,7 @@ import { RunSqlWriter } from '../runner/run-sql-writer.js';
 import type { Reporter } from '../runner/reporter.js';
 import { isFailure, type NodeResult } from '../runner/results.js';
 import type { Session } from '../session.js';
+import type { RunState } from '../state/run-state.js';
 import { enforceContract } from '../testing/contract.js';
 import { relative } from 'node:path';
 
@@ -25,6 +27,10 @@ export interface BuildNodesOptions {
   relations?: RelationCache;
   /** Writes target/run/ files between statements; finished before buildNodes returns. */
   runSql?: RunSqlWriter;
+  /** The run state before this command: each node's last build notes (BuildNotes). */
+  lastState?: RunState;
+  /** Filled with the notes of the nodes built, for the run state this command saves. */
+  notes?: Map<string, BuildNotes>;
 }
 
 /**
@@ -110,11 +116,13 @@ export async function buildOne(options: BuildNodesOptions, node: CompiledNode): 
           fullRefresh: options.fullRefresh,
           render: (isIncremental) => session.compiled.templates.renderNode(node, { isIncremental }),
           ...(options.relations ? { relations: options.relations } : {}),
+          ...(options.lastState?.nodes[node.uniqueId]?.notes ? { lastBuild: options.lastState.nodes[node.uniqueId]!.notes! } : {}),
           manifest: session.compiled.manifest,
         }),
       );
     });
     options.runSql?.add(node.path, outcome.statements);
+    if (outcome.notes) options.notes?.set(node.uniqueId, outcome.notes);
     outcome.warnings.forEach((w) => options.reporter.warn(`${node.name}: ${w}`));
     return {
       ...base,

@@ -8,6 +8,7 @@ import { isFailure, type NodeResult, type RunSummary } from '../runner/results.j
 import { RunHistory } from '../seeds/run-history.js';
 import type { Session } from '../session.js';
 import { startTask } from './task-start.js';
+import type { BuildNotes } from '../materializations/materialization.js';
 import { readState } from '../state/run-state.js';
 import type { TestUnit } from '../testing/run-test.js';
 import { buildOne, ensureSchemas } from './build-nodes.js';
@@ -61,7 +62,9 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       let counter = 0;
       const report = (result: NodeResult) => reporter.nodeFinished(++counter, reported.length, result);
       const failedTest = new Map<string, string>();
-      const nodeOptions = { session, adapter, nodes: [], reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact };
+      const lastState = readState(session.targetPath, session.target.name);
+      const notes = new Map<string, BuildNotes>();
+      const nodeOptions = { session, adapter, nodes: [], reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact, ...(lastState ? { lastState } : {}), notes };
       await runProjectHooks(session, adapter, 'on-run-start');
       // The change logs of CDC sources the selected models read are loaded first (core/cdc).
       const ingested = await ingestSources(session, adapter, cdcSourcesOf(session, buildable), reporter, redact);
@@ -107,7 +110,7 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       const byId = new Map([...results.values()].flat().map((r) => [r.uniqueId, r]));
       const ordered = reported.map((n) => byId.get(n.uniqueId)).filter((r): r is NodeResult => r !== undefined);
       summary = { command: 'build', results: [...ingested, ...ordered], elapsed: (performance.now() - started) / 1000, success: ![...ingested, ...ordered].some(isFailure) };
-      saveState(session, readState(session.targetPath, session.target.name), ordered);
+      saveState(session, lastState, ordered, notes);
     } finally {
       await adapter.close();
       await release?.();

@@ -6,6 +6,7 @@ import { isFailure, type NodeResult, type RunSummary } from '../runner/results.j
 import type { Session } from '../session.js';
 import { startTask } from './task-start.js';
 import { planChanges, type PlannedChange } from '../state/plan-changes.js';
+import type { BuildNotes } from '../materializations/materialization.js';
 import { readState, recordBuild, stateSelectorMethod, writeState, type RunState } from '../state/run-state.js';
 import { buildNodes, ensureSchemas } from './build-nodes.js';
 import { acquireTargetLock } from '../runner/target-lock.js';
@@ -64,13 +65,14 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
       await ensureSchemas(adapter, [...nodes.map((id) => manifest.nodes[id]!), { relation: { schema: session.run.target.schema } } as CompiledNode]);
       await runProjectHooks(session, adapter, 'on-run-start');
       let results: NodeResult[] = [];
+      const notes = new Map<string, BuildNotes>();
       try {
-        results = await buildNodes({ session, adapter, nodes, reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact });
+        results = await buildNodes({ session, adapter, nodes, reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact, ...(state ? { lastState: state } : {}), notes });
       } finally {
         await runProjectHooks(session, adapter, 'on-run-end');
       }
       summary = { command: 'run', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };
-      saveState(session, state, results);
+      saveState(session, state, results, notes);
     }
   } finally {
     await adapter.close();
@@ -82,13 +84,13 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
 }
 
 /** Records every node that built successfully, so the next `--changed` run can skip it. */
-export function saveState(session: Session, previous: RunState | undefined, results: readonly NodeResult[]): void {
+export function saveState(session: Session, previous: RunState | undefined, results: readonly NodeResult[], notes?: ReadonlyMap<string, BuildNotes>): void {
   const state: RunState = previous ?? { version: 1, target: session.target.name, nodes: {} };
   const { manifest } = session.compiled;
   const succeeded = new Set(results.filter((r) => r.status === 'success').map((r) => r.uniqueId));
   for (const id of succeeded) {
     const node = manifest.nodes[id];
-    if (node) recordBuild(state, node, undefined);
+    if (node) recordBuild(state, node, undefined, notes?.get(id));
     // An ephemeral model is built inside its consumers: it is current once one of them is.
     for (const parent of manifest.parentMap[id] ?? []) {
       const ephemeral = manifest.nodes[parent];
