@@ -87,13 +87,15 @@ export function planSchemaChange(dialect: Dialect, target: RelationName, diff: S
 
 /**
  * How the new batch is staged. A session-local table (no WAL, never in the database file) when
- * the batch is read more than once: the NULL-key check, delete+insert and merge. An append
+ * the batch is read more than once: the NULL-key check (where not part of the apply),
+ * delete+insert and merge. An append
  * reads it once (it ignores unique_key, as dbt's does), so where no column may be altered
  * nothing is staged: the model's query runs inside the insert itself ('none', where the adapter
  * can tell a query's columns without running it, `Adapter.queryColumns`), else in a temp view.
  * A merge reads it once too; where MERGE can raise an error (DuckDB's `then error`), the
  * NULL-key guard becomes a clause of the merge and nothing is staged either (bench P4, DuckDB:
- * 59 to 68 ms staged, 48 to 56 ms not).
+ * 59 to 68 ms staged, 48 to 56 ms not). So does delete+insert expecting only new keys
+ * (`newKeysOnly`, from the run state): its MERGE fails on any key the table has.
  * Bench P4, DuckDB, 100,000 rows into 10M: staged in a table 59 to 73 ms, a view 46 to 56 ms,
  * the query in the insert 36 to 40 ms. Not when columns may be altered: a view or query
  * reading the target (`{{ this }}`) would stand in the way of PostgreSQL's ALTER, and would no
@@ -130,7 +132,7 @@ export interface ApplyOptions {
   /**
    * Fail the step on a batch row with a NULL in the unique_key (NULL_KEY_ERROR) inside the
    * statements that read the batch, instead of a count before them: where the dialect can raise
-   * (DuckDB). An unstaged merge always does.
+   * (DuckDB). Always so unstaged (a merge or delete+insert straight from the query).
    */
   guardNullKeys?: boolean;
 }
@@ -199,7 +201,7 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
   }
 }
 
-/** The error an unstaged merge raises on a NULL key (DuckDB: `then error '...'`). */
+/** The error the guarded statements raise on a NULL key (DuckDB: `then error '...'`, `error(...)`). */
 export const NULL_KEY_ERROR = 'smelt: a new row has a NULL in the unique_key';
 
 /** The error delete+insert straight from the query raises when a batch key is already in the table. */

@@ -10,9 +10,11 @@ import { tempIdentifier } from './temp-name.js';
  * dbt's incremental model. The first build, a --full-refresh, or a view in the way builds the
  * whole table (as `table` does). Otherwise the model is rendered with is_incremental() true,
  * its rows are staged in a session-local temp table (not logged, never in the database file;
- * a temp view, or no staging at all, where the batch is read once: see stagingKind),
- * schema changes are handled per on_schema_change, and the rows are applied by the strategy —
- * all in one transaction, so a failure changes nothing.
+ * created just before the transaction on DuckDB; a temp view, or no staging at all, where the
+ * batch is read once: see stagingKind), schema changes are handled per on_schema_change, and
+ * the rows are applied by the strategy in one transaction, so a failure changes nothing.
+ * delete+insert on DuckDB may first try its batch as new keys only; when the table has one of
+ * them, that transaction rolls back and the step runs again staged.
  */
 export class IncrementalMaterialization implements Materialization {
   readonly name = 'incremental';
@@ -40,6 +42,9 @@ export class IncrementalMaterialization implements Materialization {
     } catch (error) {
       if (!(first === 'none' && config.strategy === 'delete+insert' && isRaised(error, NEW_KEYS_ONLY_ERROR))) throw error;
       // A batch key is already in the table (nothing was changed): delete+insert as staged.
+      // The first attempt's warnings would be repeated; its statements stay, marked.
+      warnings.length = 0;
+      statements.push('-- rolled back: the batch has keys the table already has; applied again, staged');
       step = await this.step(context, config, sql, stagingKind(config, options), statements, warnings);
     }
     const newKeysOnly = config.strategy === 'delete+insert' ? step.deleted === 0 : undefined;

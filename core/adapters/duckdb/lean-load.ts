@@ -45,12 +45,27 @@ export class LeanLoad {
       const saved = this.saved;
       if (!saved) return;
       this.saved = undefined;
-      await connection.run(`set threads = ${Number(saved.threads)}`);
-      await connection.run(`set preserve_insertion_order = ${saved.preserveOrder === 'true'}`);
-      // The setting reads back rounded ('18.8 GiB'): the default is reset exactly, any other value set again.
-      await connection.run('reset memory_limit');
-      const reader = await connection.runAndReadAll(`select current_setting('memory_limit') as m`);
-      if (reader.getRows()[0]?.[0] !== saved.memoryLimit) await connection.run(`set memory_limit = '${saved.memoryLimit.replaceAll("'", "''")}'`);
+      // Each setting on its own, one after the other: one that fails to come back must not keep
+      // the others lowered. The first failure is thrown at the end.
+      const steps = [
+        () => connection.run(`set threads = ${Number(saved.threads)}`),
+        () => connection.run(`set preserve_insertion_order = ${saved.preserveOrder === 'true'}`),
+        async () => {
+          // The setting reads back rounded ('18.8 GiB'): the default is reset exactly, any other value set again.
+          await connection.run('reset memory_limit');
+          const reader = await connection.runAndReadAll(`select current_setting('memory_limit') as m`);
+          if (reader.getRows()[0]?.[0] !== saved.memoryLimit) await connection.run(`set memory_limit = '${saved.memoryLimit.replaceAll("'", "''")}'`);
+        },
+      ];
+      let failure: unknown;
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+      if (failure !== undefined) throw failure;
     });
   }
 
