@@ -170,6 +170,10 @@ select id, name, amount from {{ ref('src') }}
     await run('{max_id: 3, from_id: 3, twice: true}');
     expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 30], [3, 30], [4, 40]]);
     if (dialect === 'duckdb') expect(sent()).toMatch(straight);
+    // The note is about the model's batches, not the table's rows: a full refresh keeps it.
+    expect(notes()).toEqual({ newKeysOnly: false });
+    expect((await project.cli('run', '--full-refresh')).code).toBe(0);
+    expect(notes()).toEqual({ newKeysOnly: false });
   });
 
   it('refuses a batch with NULL unique keys and leaves the table unchanged', async () => {

@@ -26,7 +26,8 @@ export class IncrementalMaterialization implements Materialization {
     const existing = await existingRelation(context);
     if (!existing || existing.type === 'view' || context.fullRefresh || node.config.full_refresh === true) {
       const outcome = await this.table.build({ ...context, sql: context.render(false) });
-      return { ...outcome, message: existing ? 'full refresh' : 'incremental (first build)' };
+      // What the model's batches are like (new keys only, or not) outlives a rebuild of its table.
+      return { ...outcome, message: existing ? 'full refresh' : 'incremental (first build)', ...(context.lastBuild ? { notes: context.lastBuild } : {}) };
     }
     const sql = context.render(true);
     const dialect = adapter.dialect;
