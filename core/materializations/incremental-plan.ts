@@ -160,6 +160,12 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
   // Key equality first: predicates and the lookup only narrow which target rows can match.
   const match = [...config.uniqueKey.map((k) => `${SOURCE}.${q(k)} = ${DEST}.${q(k)}`), ...config.predicates.map((p) => `(${p})`), ...lookup];
   const settings = dialect.smallBatchSettings();
+  // One MERGE shape for merge and for delete+insert straight from the query: what a matched row
+  // does differs; the NULL-key guard (a row with one never matches) and the insert do not.
+  const mergeWith = (matched: string): string =>
+    `merge into ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\non ${match.join('\n  and ')}\n${matched}` +
+    (guardNullKeys ? `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` : '') +
+    `when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`;
   switch (config.strategy) {
     case 'append':
       return [...settings, insert];
@@ -169,12 +175,7 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
         // fails on a row whose key the table already has (NEW_KEYS_ONLY_ERROR). With no match
         // the delete would have deleted nothing, so this is delete+insert exactly; with one, the
         // transaction rolls back and the step runs again with the batch staged.
-        return [
-          ...settings,
-          `merge into ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\non ${match.join('\n  and ')}\nwhen matched then error ${dialect.literal(NEW_KEYS_ONLY_ERROR)}\n` +
-            `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` +
-            `when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,
-        ];
+        return [...settings, mergeWith(`when matched then error ${dialect.literal(NEW_KEYS_ONLY_ERROR)}\n`)];
       }
       // A join (not `where exists`): DuckDB then prunes the target's scan by the batch's min/max
       // key; `exists` became a semi join on IS NOT DISTINCT FROM that read all of it.
@@ -190,13 +191,7 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
       const excluded = new Set(config.excludeColumns.map((c) => c.toLowerCase()));
       const updates = (config.updateColumns ?? columns).filter((c) => !keys.has(c.toLowerCase()) && !excluded.has(c.toLowerCase()));
       const matched = updates.length > 0 ? `when matched then update set\n  ${updates.map((c) => `${q(c)} = ${SOURCE}.${q(c)}`).join(',\n  ')}\n` : '';
-      // Guarded, the NULL-key check runs inside the merge: such a row never matches, and fails it.
-      if (guardNullKeys && !dialect.mergeCanRaise()) throw new Error(`MERGE on ${dialect.name} cannot raise an error: count NULL keys before applying the batch`);
-      const guard = guardNullKeys ? `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` : '';
-      return [
-        ...settings,
-        `merge into ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\non ${match.join('\n  and ')}\n${matched}${guard}when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`,
-      ];
+      return [...settings, mergeWith(matched)];
     }
   }
 }

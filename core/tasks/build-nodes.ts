@@ -103,6 +103,7 @@ export async function buildOne(options: BuildNodesOptions, node: CompiledNode): 
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const base = { uniqueId: node.uniqueId, name: node.name, resourceType: node.resourceType, materialization: node.config.materialized, startedAt };
+  const lastBuild = options.lastState?.nodes[node.uniqueId]?.notes;
   try {
     const outcome = await withConnection(adapter, async (connection) => {
       // A model that breaks its contract is not built: the previous relation stays.
@@ -116,7 +117,7 @@ export async function buildOne(options: BuildNodesOptions, node: CompiledNode): 
           fullRefresh: options.fullRefresh,
           render: (isIncremental) => session.compiled.templates.renderNode(node, { isIncremental }),
           ...(options.relations ? { relations: options.relations } : {}),
-          ...(options.lastState?.nodes[node.uniqueId]?.notes ? { lastBuild: options.lastState.nodes[node.uniqueId]!.notes! } : {}),
+          ...(lastBuild ? { lastBuild } : {}),
           manifest: session.compiled.manifest,
         }),
       );
