@@ -130,7 +130,7 @@ select id, grp, amount from {{ ref('src') }}
     }
   });
 
-  it('delete+insert: a batch of new keys goes straight from the query on DuckDB; keys the table has are staged; the rows are the same', async () => {
+  it('delete+insert on DuckDB: keys above the table\'s largest are one insert, other new keys one MERGE, keys the table has are staged; the rows are the same', async () => {
     const model = `{{ config(materialized='incremental', unique_key='id') }}
 select id, name, amount from {{ ref('src') }}
 {% if is_incremental() %}where id >= {{ var('from_id', 0) }}{% endif %}
@@ -138,42 +138,85 @@ select id, name, amount from {{ ref('src') }}
 `;
     const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': model });
     const sent = () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8');
-    const notes = () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: { newKeysOnly?: boolean } }> }).nodes['model.fixture.events']?.notes;
+    const notes = () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: Record<string, unknown> }> }).nodes['model.fixture.events']?.notes;
     const run = async (vars: string) => {
       const result = await project.cli('run', '--vars', vars);
       expect(result.code, result.stdout + result.stderr).toBe(0);
     };
+    const ascending = /SMELT_LARGEST_KEY/;
     const straight = /when matched then error 'smelt: the batch has a key the table already has'/;
+    const duck = dialect === 'duckdb';
     expect((await project.cli('run')).code).toBe(0);
-    // Only new keys: DuckDB inserts them with one MERGE from the query, nothing staged.
+    // Keys above the table's largest: on DuckDB one insert from the query, nothing staged.
     await run('{max_id: 3, from_id: 3}');
     expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 30]]);
-    if (dialect === 'duckdb') {
-      expect(sent()).toMatch(straight);
-      expect(sent()).not.toMatch(/create temp table/);
+    if (duck) {
+      expect(sent()).toMatch(ascending);
+      expect(sent()).not.toMatch(/create temp table|merge into/);
+      expect(notes()).toEqual({ ascendingKeys: true, newKeysOnly: true });
     } else {
       expect(sent()).toMatch(/create temp table/);
+      expect(notes()).toEqual({ newKeysOnly: true });
     }
-    expect(notes()).toEqual({ newKeysOnly: true });
-    // Keys the table has: the MERGE fails (DuckDB) and the step runs again staged.
+    // Keys the table has: on DuckDB the insert fails (2 is not above 3), then the MERGE of new
+    // keys fails, and the step runs again staged.
     await run('{max_id: 3, from_id: 2, amount_3: 33}');
     expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 33]]);
-    if (dialect === 'duckdb') expect(sent()).toMatch(straight);
+    if (duck) {
+      expect(sent()).toMatch(ascending);
+      expect(sent()).toMatch(straight);
+      expect(sent().match(/-- rolled back/g)).toHaveLength(2);
+    }
     expect(sent()).toMatch(/create temp table[\s\S]*delete from/);
-    expect(notes()).toEqual({ newKeysOnly: false });
-    // After that, the next step is staged straight away; it deletes nothing, so the one after
-    // tries the MERGE again.
+    expect(notes()).toEqual(duck ? { ascendingKeys: false, ascendingMisses: 1, ascendingRetryIn: 1, newKeysOnly: false } : { newKeysOnly: false });
+    // After that, the next step skips both tries and is staged straight away; it deletes
+    // nothing, so the one after tries the MERGE again, and the insert too (its one skip is over).
     await run('{max_id: 4, from_id: 4}');
     expect(sent()).not.toMatch(straight);
-    expect(notes()).toEqual({ newKeysOnly: true });
+    expect(sent()).not.toMatch(ascending);
+    expect(notes()).toEqual(duck ? { ascendingKeys: false, ascendingMisses: 1, ascendingRetryIn: 0, newKeysOnly: true } : { newKeysOnly: true });
     // A batch with the same key twice, a key the table has: both rows replace the old one.
     await run('{max_id: 3, from_id: 3, twice: true}');
     expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 30], [3, 30], [4, 40]]);
-    if (dialect === 'duckdb') expect(sent()).toMatch(straight);
-    // The note is about the model's batches, not the table's rows: a full refresh keeps it.
-    expect(notes()).toEqual({ newKeysOnly: false });
+    if (duck) {
+      expect(sent()).toMatch(ascending);
+      expect(sent()).toMatch(straight);
+    }
+    // A second miss in a row: two steps are skipped before the next try.
+    const missedTwice = duck ? { ascendingKeys: false, ascendingMisses: 2, ascendingRetryIn: 2, newKeysOnly: false } : { newKeysOnly: false };
+    expect(notes()).toEqual(missedTwice);
+    // The notes are about the model's batches, not the table's rows: a full refresh keeps them.
     expect((await project.cli('run', '--full-refresh')).code).toBe(0);
-    expect(notes()).toEqual({ newKeysOnly: false });
+    expect(notes()).toEqual(missedTwice);
+  });
+
+  it.each(['merge', 'delete+insert'])('%s of keys above the table\'s largest, on an empty table, a retyped key and a key repeated in the batch', async (strategy) => {
+    const model = `{{ config(materialized='incremental', unique_key='id', incremental_strategy='${strategy}') }}
+select {{ var('key_cast', 'id') }} as id, name, amount from {{ ref('src') }}
+where id >= {{ var('from_id', 0) }}
+{% if var('twice', false) %}union all select id, 'again', amount from {{ ref('src') }} where id = 4{% endif %}
+`;
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': model });
+    const sent = () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8');
+    const run = async (vars: string) => {
+      const result = await project.cli('run', '--vars', vars);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+    };
+    const duck = dialect === 'duckdb';
+    // An empty table has no largest key: every batch key is above it.
+    expect((await project.cli('run', '--vars', '{from_id: 9}')).code).toBe(0);
+    expect(await rows(project)).toEqual([]);
+    await run('{max_id: 2, from_id: 1}');
+    expect((await rows(project)).map((r) => r.id)).toEqual([1, 2]);
+    if (duck) expect(sent()).toMatch(/SMELT_LARGEST_KEY/);
+    // The same new key twice in one batch: both rows are inserted, as MERGE and delete+insert do.
+    await run('{max_id: 4, from_id: 3, twice: true}');
+    if (duck) expect(sent()).toMatch(/SMELT_LARGEST_KEY/);
+    expect((await rows(project)).map((r) => [r.id, r.name])).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'again'], [4, 'd']]);
+    // The key's type differs from the table's: no order to go by, so the strategy as it is.
+    await run(`{max_id: 4, from_id: 9, key_cast: 'cast(id as bigint)'}`);
+    if (duck) expect(sent()).toMatch(/-- rolled back: a batch key is not above the largest key the table has/);
+    expect((await rows(project)).map((r) => [r.id, r.name])).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'again'], [4, 'd']]);
   });
 
   it('refuses a batch with NULL unique keys and leaves the table unchanged', async () => {

@@ -3,7 +3,8 @@ import { goldenFiles } from '../../e2e/support/golden.js';
 import { Dialect } from '../adapters/dialect.js';
 import { ConfigError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
-import { diffColumns, incrementalConfig, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig } from './incremental-plan.js';
+import { ascendingDue, ascendingKeyType, ascendingNotes, ASCENDING_RETRY_CAP, diffColumns, incrementalConfig, planApply, planSchemaChange, planStaging, stagingKind, tryAscending, type IncrementalConfig } from './incremental-plan.js';
+import type { BuildNotes } from './materialization.js';
 
 /* Golden SQL for each incremental strategy and schema-change mode, per dialect (UPDATE_GOLDEN=1 rewrites). */
 
@@ -61,6 +62,23 @@ describe.each(['duckdb', 'postgres'])('incremental SQL on %s', (dialectName) => 
     }
     expectGolden(`${dialectName}/incremental-merge-direct.sql`, planApply(dialect, target, { query: 'select * from batch;' }, columns, merge));
   });
+  it('merge and delete+insert of keys above the table\'s largest (DuckDB): one insert that fails on a NULL key or a key not above it', () => {
+    const merge = { ...base, strategy: 'merge' as const, uniqueKey: ['event_id', 'user_id'], predicates: ['DBT_INTERNAL_DEST.amount > 0'] };
+    const canRaise = dialect.raise('x') !== undefined;
+    expect(tryAscending(merge, { queryColumns: true, canRaise })).toBe(canRaise);
+    expect(tryAscending({ ...merge, onSchemaChange: 'sync_all_columns' }, { queryColumns: true, canRaise: true })).toBe(false);
+    expect(tryAscending({ ...base, uniqueKey: ['event_id'] }, { queryColumns: true, canRaise: true })).toBe(false);
+    if (!canRaise) {
+      expect(() => planApply(dialect, target, { query: 'select 1' }, columns, merge, { ascending: true })).toThrow(/must be staged/);
+      return;
+    }
+    // The same statement for both strategies: with no key to match, each only inserts.
+    const sql = planApply(dialect, target, { query: 'select * from batch;' }, columns, merge, { ascending: true });
+    expectGolden(`${dialectName}/incremental-ascending.sql`, sql);
+    expect(planApply(dialect, target, { query: 'select * from batch;' }, columns, { ...merge, strategy: 'delete+insert' }, { ascending: true })).toEqual(sql);
+    expect(() => planApply(dialect, target, staging, columns, merge, { ascending: true })).toThrow(/ascending-keys insert/);
+    expect(() => planApply(dialect, target, { query: 'select 1' }, columns, { ...base, uniqueKey: ['event_id'] }, { ascending: true })).toThrow(/ascending-keys insert/);
+  });
   it('delete+insert on a composite key with a predicate', () =>
     expectGolden(`${dialectName}/incremental-delete-insert.sql`, planApply(dialect, target, staging, columns, { ...base, strategy: 'delete+insert', uniqueKey: ['event_id', 'user_id'], predicates: ["DBT_INTERNAL_DEST.amount > 0"] })));
   it('delete+insert and merge from a staged batch, the NULL-key guard inside them where the dialect can raise (DuckDB)', () => {
@@ -98,6 +116,42 @@ describe('incremental SQL on postgres, keys looked up through an index', () => {
     expectGolden(`postgres/incremental-merge-lookup.sql`, planApply(dialect, target, staging, columns, config, { lookup: true }));
     expectGolden(`postgres/incremental-delete-insert-lookup.sql`, planApply(dialect, target, staging, columns, { ...config, strategy: 'delete+insert' }, { lookup: true }));
     expect(planApply(dialect, target, staging, columns, base, { lookup: true })).toEqual(planApply(dialect, target, staging, columns, base));
+  });
+});
+
+describe('keys above the table\'s largest', () => {
+  const config: IncrementalConfig = { ...base, strategy: 'merge', uniqueKey: ['Event_ID', 'user_id'] };
+  const col = (name: string, dataType: string) => ({ name, dataType });
+  it('go by the first key column only where it has one ordered type in table and batch', () => {
+    expect(ascendingKeyType(config, [col('event_id', 'BIGINT')], [col('EVENT_ID', 'BIGINT')])).toBe(true);
+    for (const type of ['INTEGER', 'DECIMAL(18, 3)', 'DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'UUID']) {
+      expect(ascendingKeyType(config, [col('event_id', type)], [col('event_id', type)]), type).toBe(true);
+    }
+    // Another type on either side, a collation-prone or unordered type, or no such column.
+    expect(ascendingKeyType(config, [col('event_id', 'INTEGER')], [col('event_id', 'BIGINT')])).toBe(false);
+    for (const type of ['VARCHAR', 'DOUBLE', 'BOOLEAN', 'INTEGER[]', 'STRUCT(a INTEGER)', 'TIME WITH TIME ZONE']) {
+      expect(ascendingKeyType(config, [col('event_id', type)], [col('event_id', type)]), type).toBe(false);
+    }
+    expect(ascendingKeyType(config, [col('id', 'BIGINT')], [col('event_id', 'BIGINT')])).toBe(false);
+    expect(ascendingKeyType({ ...config, uniqueKey: [] }, [col('event_id', 'BIGINT')], [col('event_id', 'BIGINT')])).toBe(false);
+  });
+  it('are tried again after a miss, skipping twice as many steps after each miss in a row, up to the cap', () => {
+    let notes: BuildNotes | undefined;
+    const tried: number[] = [];
+    // A model whose batches never ascend: the steps that try.
+    for (let step = 1; step <= 300; step++) {
+      if (!ascendingDue(notes)) notes = ascendingNotes(notes, 'skipped');
+      else {
+        tried.push(step);
+        notes = ascendingNotes(notes, 'missed');
+      }
+    }
+    expect(tried.slice(0, 8)).toEqual([1, 3, 6, 11, 20, 37, 70, 135]);
+    expect(tried.at(-1)! - tried.at(-2)!).toBe(ASCENDING_RETRY_CAP + 1);
+    // One hit resets it all; with no notes at all, the step tries.
+    expect(ascendingNotes(notes, 'ascending')).toEqual({ ascendingKeys: true });
+    expect(ascendingDue(undefined)).toBe(true);
+    expect(ascendingDue({ newKeysOnly: false })).toBe(true);
   });
 });
 

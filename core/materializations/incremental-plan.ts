@@ -2,6 +2,7 @@ import type { ColumnMeta } from '../adapters/adapter.js';
 import { stripTrailingSemicolon, type Dialect } from '../adapters/dialect.js';
 import { ConfigError } from '../errors.js';
 import type { CompiledNode, RelationName } from '../manifest/types.js';
+import type { BuildNotes } from './materialization.js';
 
 export type IncrementalStrategy = 'append' | 'merge' | 'delete+insert';
 export type OnSchemaChange = 'ignore' | 'fail' | 'append_new_columns' | 'sync_all_columns';
@@ -114,6 +115,37 @@ export function stagingKind(config: IncrementalConfig, options: { queryColumns?:
 
 export type StagingKind = 'table' | 'view' | 'none';
 
+/** Steps skipped at most between two tries of the ascending-keys insert after it missed. */
+export const ASCENDING_RETRY_CAP = 64;
+
+/** Whether this step tries its batch as ascending keys, by the last step's notes. */
+export function ascendingDue(last: BuildNotes | undefined): boolean {
+  return last?.ascendingKeys !== false || (last.ascendingRetryIn ?? 0) <= 0;
+}
+
+/**
+ * The ascending-keys notes after this step. A miss costs a rolled-back insert, so after one the
+ * next steps skip the try, twice as many after each further miss in a row (1, 2, 4 ... up to
+ * ASCENDING_RETRY_CAP): a model whose keys never ascend tries less and less often, at last once
+ * in 65 steps, and one whose batch once held a late key is back on the insert a step later.
+ */
+export function ascendingNotes(last: BuildNotes | undefined, outcome: 'ascending' | 'missed' | 'skipped'): BuildNotes {
+  if (outcome === 'ascending') return { ascendingKeys: true };
+  const misses = last?.ascendingKeys === false ? (last.ascendingMisses ?? 1) : 0;
+  if (outcome === 'skipped') return { ascendingKeys: false, ascendingMisses: misses, ascendingRetryIn: Math.max(0, (last?.ascendingRetryIn ?? 0) - 1) };
+  return { ascendingKeys: false, ascendingMisses: misses + 1, ascendingRetryIn: Math.min(2 ** misses, ASCENDING_RETRY_CAP) };
+}
+
+/**
+ * Whether merge and delete+insert first try their batch as keys above the table's largest: one
+ * insert straight from the query (planApply's `ascending`), where no column may be altered, the
+ * adapter can tell the query's columns, and the dialect can raise inside a statement (DuckDB).
+ */
+export function tryAscending(config: IncrementalConfig, options: { queryColumns?: boolean; canRaise?: boolean }): boolean {
+  const altersNothing = config.onSchemaChange === 'ignore' || config.onSchemaChange === 'fail';
+  return config.strategy !== 'append' && altersNothing && !!options.queryColumns && !!options.canRaise;
+}
+
 /** The batch as planApply reads it: the staging relation, or the model's query itself ('none'). */
 export type BatchSource = RelationName | { query: string };
 
@@ -135,6 +167,16 @@ export interface ApplyOptions {
    * (DuckDB). Always so unstaged (a merge or delete+insert straight from the query).
    */
   guardNullKeys?: boolean;
+  /**
+   * merge or delete+insert straight from the query, for a batch whose first unique_key column
+   * sorts after every value the table has (ascendingKeys): then no batch row can match one in
+   * the table, and both strategies only insert. One insert that fails the statement on a NULL
+   * key (NULL_KEY_ERROR) or on a first key column not above the table's largest
+   * (NOT_ASCENDING_ERROR), after which the step runs again as the strategy has it. Only where
+   * the dialect can raise, and where that column has the same type in batch and table (see
+   * ascendingKeyType).
+   */
+  ascending?: boolean;
 }
 
 /**
@@ -166,6 +208,19 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
     `merge into ${t} as ${DEST}\nusing ${batch} as ${SOURCE}\non ${match.join('\n  and ')}\n${matched}` +
     (guardNullKeys ? `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` : '') +
     `when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`;
+  if (options.ascending) {
+    const notAscending = dialect.raise(NOT_ASCENDING_ERROR);
+    if (!fromQuery || config.strategy === 'append' || first === undefined || !raise || !notAscending) throw new Error(`the ascending-keys insert is for merge or delete+insert straight from the query, where ${dialect.name} can raise`);
+    // The table's largest key is read once, before the insert: a one-row join, not a subquery
+    // per row. An empty table (NULL) has nothing a batch key could match.
+    const k = q(first);
+    return [
+      ...settings,
+      `insert into ${t} (${columnList})\nselect ${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')}\n` +
+        `from ${batch} as ${SOURCE},\n  (select max(${k}) as ${k} from ${t}) as ${LARGEST}\n` +
+        `where case\n  when ${anyNullKey} then ${raise}\n  when ${LARGEST}.${k} is null or ${SOURCE}.${k} > ${LARGEST}.${k} then true\n  else ${notAscending}\nend`,
+    ];
+  }
   switch (config.strategy) {
     case 'append':
       return [...settings, insert];
@@ -198,6 +253,31 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
 
 /** The error the guarded statements raise on a NULL key (DuckDB: `then error '...'`, `error(...)`). */
 export const NULL_KEY_ERROR = 'smelt: a new row has a NULL in the unique_key';
+
+/** The error the ascending-keys insert raises on a batch key that does not sort after the table's keys. */
+export const NOT_ASCENDING_ERROR = 'smelt: a batch key does not sort after the keys the table has';
+
+/** The one-row relation holding the table's largest first key column, in the ascending-keys insert. */
+const LARGEST = 'SMELT_LARGEST_KEY';
+
+/**
+ * Whether the ascending-keys insert may stand in for merge and delete+insert: the first unique_key
+ * column has the same type in the table and the batch, one whose order agrees with its equality
+ * (integers, decimals, dates, timestamps, UUIDs). Then `batch key > max(table key)` rules out a match.
+ * A cast between two types could order values as neither does and match one it ordered below.
+ */
+export function ascendingKeyType(config: IncrementalConfig, target: readonly ColumnMeta[], batch: readonly ColumnMeta[]): boolean {
+  const first = config.uniqueKey[0]?.toLowerCase();
+  if (first === undefined) return false;
+  const inTable = target.find((c) => c.name.toLowerCase() === first);
+  const inBatch = batch.find((c) => c.name.toLowerCase() === first);
+  if (!inTable || !inBatch || normalizeType(inTable.dataType) !== normalizeType(inBatch.dataType)) return false;
+  return ORDERED_KEY_TYPE.test(normalizeType(inTable.dataType));
+}
+
+// After normalizeType (lower case, no spaces). Not text: a collation (a column's COLLATE, or
+// default_collation) can make equality looser than the binary order max() may use.
+const ORDERED_KEY_TYPE = /^(tinyint|smallint|integer|int|bigint|hugeint|utinyint|usmallint|uinteger|ubigint|uhugeint|int2|int4|int8|decimal(\(\d+,\d+\))?|numeric(\(\d+,\d+\))?|date|timestamp|timestampwithtimezone|timestamptz|timestamp_s|timestamp_ms|timestamp_ns|uuid)$/;
 
 /** The error delete+insert straight from the query raises when a batch key is already in the table. */
 export const NEW_KEYS_ONLY_ERROR = 'smelt: the batch has a key the table already has';

@@ -1,8 +1,8 @@
 import { DatabaseError } from '../errors.js';
 import type { Adapter, Connection } from '../adapters/adapter.js';
 import type { RelationName } from '../manifest/types.js';
-import { existingRelation, type BuildContext, type BuildOutcome, type Materialization } from './materialization.js';
-import { diffColumns, incrementalConfig, isEmptyDiff, NEW_KEYS_ONLY_ERROR, NULL_KEY_ERROR, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig, type StagingKind } from './incremental-plan.js';
+import { existingRelation, type BuildContext, type BuildNotes, type BuildOutcome, type Materialization } from './materialization.js';
+import { ascendingDue, ascendingKeyType, ascendingNotes, diffColumns, incrementalConfig, isEmptyDiff, NEW_KEYS_ONLY_ERROR, NOT_ASCENDING_ERROR, NULL_KEY_ERROR, tryAscending, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig, type StagingKind } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
 
@@ -32,35 +32,57 @@ export class IncrementalMaterialization implements Materialization {
     const sql = context.render(true);
     const dialect = adapter.dialect;
     const options = { queryColumns: !!adapter.queryColumns, mergeCanRaise: dialect.mergeCanRaise() };
-    // delete+insert first tries its batch as new keys only (one MERGE from the query, nothing
-    // staged) unless the last step on this table found keys it already had.
-    const first = stagingKind(config, { ...options, newKeysOnly: context.lastBuild?.newKeysOnly !== false });
     const statements: string[] = [];
     const warnings: string[] = [];
-    let step: StepResult;
-    try {
-      step = await this.step(context, config, sql, first, statements, warnings);
-    } catch (error) {
-      if (!(first === 'none' && config.strategy === 'delete+insert' && isRaised(error, NEW_KEYS_ONLY_ERROR))) throw error;
-      // A batch key is already in the table (nothing was changed): delete+insert as staged.
-      // The first attempt's warnings would be repeated; its statements stay, marked.
+    // A rolled-back attempt changed nothing; its warnings would be repeated by the next one, and
+    // its statements stay in the run SQL, marked.
+    const rolledBack = (why: string) => {
       warnings.length = 0;
-      statements.push('-- rolled back: the batch has keys the table already has; applied again, staged');
-      step = await this.step(context, config, sql, stagingKind(config, options), statements, warnings);
+      statements.push(`-- rolled back: ${why}`);
+    };
+    let step: StepResult | undefined;
+    // merge and delete+insert first try their batch as keys above the table's largest (one
+    // insert, planApply's `ascending`), unless recent steps found they were not (ascendingDue).
+    let notes: BuildNotes = {};
+    if (tryAscending(config, { queryColumns: options.queryColumns, canRaise: dialect.raise(NOT_ASCENDING_ERROR) !== undefined })) {
+      if (!ascendingDue(context.lastBuild)) notes = ascendingNotes(context.lastBuild, 'skipped');
+      else {
+        try {
+          step = await this.step(context, config, sql, 'none', statements, warnings, true);
+          notes = ascendingNotes(context.lastBuild, 'ascending');
+        } catch (error) {
+          if (!isRaised(error, NOT_ASCENDING_ERROR)) throw error;
+          notes = ascendingNotes(context.lastBuild, 'missed');
+          rolledBack('a batch key is not above the largest key the table has');
+        }
+      }
     }
-    const newKeysOnly = config.strategy === 'delete+insert' ? step.deleted === 0 : undefined;
+    if (!step) {
+      // delete+insert then tries its batch as new keys only (one MERGE from the query, nothing
+      // staged) unless the last step on this table found keys it already had.
+      const first = stagingKind(config, { ...options, newKeysOnly: context.lastBuild?.newKeysOnly !== false });
+      try {
+        step = await this.step(context, config, sql, first, statements, warnings);
+      } catch (error) {
+        if (!(first === 'none' && config.strategy === 'delete+insert' && isRaised(error, NEW_KEYS_ONLY_ERROR))) throw error;
+        // A batch key is already in the table (nothing was changed): delete+insert as staged.
+        rolledBack('the batch has keys the table already has; applied again, staged');
+        step = await this.step(context, config, sql, stagingKind(config, options), statements, warnings);
+      }
+    }
+    if (config.strategy === 'delete+insert') notes = { ...notes, newKeysOnly: step.deleted === 0 };
     await context.relations?.set(connection, node.relation, 'table');
     return {
       ...(step.rowsAffected !== undefined ? { rowsAffected: step.rowsAffected } : {}),
       message: `incremental (${config.strategy})`,
       statements,
       warnings,
-      ...(newKeysOnly !== undefined ? { notes: { newKeysOnly } } : {}),
+      ...(Object.keys(notes).length > 0 ? { notes } : {}),
     };
   }
 
   /** One incremental step with the batch staged as `kind`, in one transaction. */
-  private async step(context: BuildContext, config: IncrementalConfig, sql: string, kind: StagingKind, statements: string[], warnings: string[]): Promise<StepResult> {
+  private async step(context: BuildContext, config: IncrementalConfig, sql: string, kind: StagingKind, statements: string[], warnings: string[], ascending = false): Promise<StepResult> {
     const { adapter, connection, node } = context;
     const dialect = adapter.dialect;
     const staging = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__incr`));
@@ -111,8 +133,11 @@ export class IncrementalMaterialization implements Materialization {
         const finalColumns = config.onSchemaChange === 'append_new_columns' || config.onSchemaChange === 'sync_all_columns'
           ? incomingColumns.map((c) => c.name)
           : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
+        if (ascending && !ascendingKeyType(config, targetColumns, incomingColumns)) {
+          throw new Error(`${NOT_ASCENDING_ERROR}: the first unique_key column's type cannot tell`);
+        }
         const lookup = await useLookup(adapter, connection, node.relation, config, batchRows);
-        const apply = planApply(dialect, node.relation, kind === 'none' ? { query: sql } : staging, finalColumns, config, { lookup, guardNullKeys: guarded });
+        const apply = planApply(dialect, node.relation, kind === 'none' ? { query: sql } : staging, finalColumns, config, { lookup, guardNullKeys: guarded, ascending });
         for (const [index, statement] of apply.entries()) {
           const result = await execute(statement);
           if (index === apply.length - 1) rowsAffected = result.rowsAffected;

@@ -27,6 +27,14 @@ export interface BuildContext {
 export interface BuildNotes {
   /** delete+insert: the step's batch had only keys the table did not have yet. */
   newKeysOnly?: boolean;
+  /**
+   * merge, delete+insert (DuckDB): whether the last try found every batch key above the
+   * table's largest (the ascending-keys insert). After a miss: misses in a row, and steps to
+   * skip before the next try (ascendingNotes).
+   */
+  ascendingKeys?: boolean;
+  ascendingMisses?: number;
+  ascendingRetryIn?: number;
 }
 
 /** The relation a node will replace, from the run's cache when there is one. */
