@@ -190,33 +190,48 @@ select id, name, amount from {{ ref('src') }}
     expect(notes()).toEqual(missedTwice);
   });
 
-  it.each(['merge', 'delete+insert'])('%s of keys above the table\'s largest, on an empty table, a retyped key and a key repeated in the batch', async (strategy) => {
+  it.each(['merge', 'delete+insert'])('%s of keys above the table\'s largest: an empty table, a key repeated in the batch, a NULL key the model filters out, a retyped key', async (strategy) => {
+    // The source always has a row with a NULL key, which the model's own filter drops.
+    const source = `select * from (values (1, 'a', 10), (2, 'b', 20), (null, 'old', 0), (3, 'c', 30), (4, 'd', 40), (5, 'e', 50)) as t(id, name, amount)
+where id is null or id <= {{ var('max_id', 2) }}\n`;
     const model = `{{ config(materialized='incremental', unique_key='id', incremental_strategy='${strategy}') }}
 select {{ var('key_cast', 'id') }} as id, name, amount from {{ ref('src') }}
 where id >= {{ var('from_id', 0) }}
 {% if var('twice', false) %}union all select id, 'again', amount from {{ ref('src') }} where id = 4{% endif %}
 `;
-    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': model });
+    const project = fixture(dialect, { 'models/src.sql': source, 'models/events.sql': model });
     const sent = () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8');
+    const notes = () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: Record<string, unknown> }> }).nodes['model.fixture.events']?.notes;
     const run = async (vars: string) => {
       const result = await project.cli('run', '--vars', vars);
       expect(result.code, result.stdout + result.stderr).toBe(0);
     };
     const duck = dialect === 'duckdb';
+    // On DuckDB: one insert, not rolled back.
+    const straightIn = () => {
+      if (!duck) return;
+      expect(sent()).toMatch(/SMELT_LARGEST_KEY/);
+      expect(sent()).not.toMatch(/-- rolled back|merge into|create temp/);
+      expect(notes()).toMatchObject({ ascendingKeys: true });
+    };
     // An empty table has no largest key: every batch key is above it.
     expect((await project.cli('run', '--vars', '{from_id: 9}')).code).toBe(0);
     expect(await rows(project)).toEqual([]);
     await run('{max_id: 2, from_id: 1}');
     expect((await rows(project)).map((r) => r.id)).toEqual([1, 2]);
-    if (duck) expect(sent()).toMatch(/SMELT_LARGEST_KEY/);
+    straightIn();
     // The same new key twice in one batch: both rows are inserted, as MERGE and delete+insert do.
     await run('{max_id: 4, from_id: 3, twice: true}');
-    if (duck) expect(sent()).toMatch(/SMELT_LARGEST_KEY/);
     expect((await rows(project)).map((r) => [r.id, r.name])).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'again'], [4, 'd']]);
-    // The key's type differs from the table's: no order to go by, so the strategy as it is.
-    await run(`{max_id: 4, from_id: 9, key_cast: 'cast(id as bigint)'}`);
-    if (duck) expect(sent()).toMatch(/-- rolled back: a batch key is not above the largest key the table has/);
-    expect((await rows(project)).map((r) => [r.id, r.name])).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'again'], [4, 'd']]);
+    straightIn();
+    // The key's type differs from the table's: no order to go by, so the strategy as it is,
+    // and the try waits the most steps.
+    await run(`{max_id: 5, from_id: 5, key_cast: 'cast(id as bigint)'}`);
+    expect((await rows(project)).map((r) => r.id)).toEqual([1, 2, 3, 4, 4, 5]);
+    if (duck) {
+      expect(sent()).toMatch(/-- rolled back: not tried as keys above the table's largest: id is INTEGER in the table and BIGINT in the batch/);
+      expect(notes()).toMatchObject({ ascendingKeys: false, ascendingRetryIn: 64 });
+    }
   });
 
   it('refuses a batch with NULL unique keys and leaves the table unchanged', async () => {

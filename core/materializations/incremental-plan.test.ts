@@ -77,6 +77,7 @@ describe.each(['duckdb', 'postgres'])('incremental SQL on %s', (dialectName) => 
     expectGolden(`${dialectName}/incremental-ascending.sql`, sql);
     expect(planApply(dialect, target, { query: 'select * from batch;' }, columns, { ...merge, strategy: 'delete+insert' }, { ascending: true })).toEqual(sql);
     expect(() => planApply(dialect, target, staging, columns, merge, { ascending: true })).toThrow(/ascending-keys insert/);
+    expect(() => planApply(dialect, target, { query: 'select 1' }, ['user_id', 'amount'], merge, { ascending: true })).toThrow(/ascending-keys insert/);
     expect(() => planApply(dialect, target, { query: 'select 1' }, columns, { ...base, uniqueKey: ['event_id'] }, { ascending: true })).toThrow(/ascending-keys insert/);
   });
   it('delete+insert on a composite key with a predicate', () =>
@@ -148,6 +149,8 @@ describe('keys above the table\'s largest', () => {
     }
     expect(tried.slice(0, 8)).toEqual([1, 3, 6, 11, 20, 37, 70, 135]);
     expect(tried.at(-1)! - tried.at(-2)!).toBe(ASCENDING_RETRY_CAP + 1);
+    // A key type with no order to go by waits the most steps at once.
+    expect(ascendingNotes(undefined, 'unfit')).toEqual({ ascendingKeys: false, ascendingMisses: 1, ascendingRetryIn: ASCENDING_RETRY_CAP });
     // One hit resets it all; with no notes at all, the step tries.
     expect(ascendingNotes(notes, 'ascending')).toEqual({ ascendingKeys: true });
     expect(ascendingDue(undefined)).toBe(true);

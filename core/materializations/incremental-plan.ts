@@ -103,8 +103,7 @@ export function planSchemaChange(dialect: Dialect, target: RelationName, diff: S
  * longer match the altered table on DuckDB.
  */
 export function stagingKind(config: IncrementalConfig, options: { queryColumns?: boolean; mergeCanRaise?: boolean; newKeysOnly?: boolean } = {}): StagingKind {
-  const altersNothing = config.onSchemaChange === 'ignore' || config.onSchemaChange === 'fail';
-  if (!altersNothing) return 'table';
+  if (!altersNothing(config)) return 'table';
   if (config.strategy === 'append') return options.queryColumns ? 'none' : 'view';
   if (config.strategy === 'merge' && options.queryColumns && options.mergeCanRaise) return 'none';
   // delete+insert expecting only new keys: one MERGE from the query that fails on any match
@@ -127,12 +126,15 @@ export function ascendingDue(last: BuildNotes | undefined): boolean {
  * The ascending-keys notes after this step. A miss costs a rolled-back insert, so after one the
  * next steps skip the try, twice as many after each further miss in a row (1, 2, 4 ... up to
  * ASCENDING_RETRY_CAP): a model whose keys never ascend tries less and less often, at last once
- * in 65 steps, and one whose batch once held a late key is back on the insert a step later.
+ * in 65 steps, and one whose batch once held a late key tries again two steps later. A key
+ * column whose type cannot tell ('unfit', see ascendingKeyType) waits the most steps at once.
  */
-export function ascendingNotes(last: BuildNotes | undefined, outcome: 'ascending' | 'missed' | 'skipped'): BuildNotes {
+export function ascendingNotes(last: BuildNotes | undefined, outcome: 'ascending' | 'missed' | 'unfit' | 'skipped'): BuildNotes {
   if (outcome === 'ascending') return { ascendingKeys: true };
   const misses = last?.ascendingKeys === false ? (last.ascendingMisses ?? 1) : 0;
   if (outcome === 'skipped') return { ascendingKeys: false, ascendingMisses: misses, ascendingRetryIn: Math.max(0, (last?.ascendingRetryIn ?? 0) - 1) };
+  // A key type with no order to go by seldom changes: look again only after the most steps.
+  if (outcome === 'unfit') return { ascendingKeys: false, ascendingMisses: misses + 1, ascendingRetryIn: ASCENDING_RETRY_CAP };
   return { ascendingKeys: false, ascendingMisses: misses + 1, ascendingRetryIn: Math.min(2 ** misses, ASCENDING_RETRY_CAP) };
 }
 
@@ -142,8 +144,12 @@ export function ascendingNotes(last: BuildNotes | undefined, outcome: 'ascending
  * adapter can tell the query's columns, and the dialect can raise inside a statement (DuckDB).
  */
 export function tryAscending(config: IncrementalConfig, options: { queryColumns?: boolean; canRaise?: boolean }): boolean {
-  const altersNothing = config.onSchemaChange === 'ignore' || config.onSchemaChange === 'fail';
-  return config.strategy !== 'append' && altersNothing && !!options.queryColumns && !!options.canRaise;
+  return config.strategy !== 'append' && altersNothing(config) && !!options.queryColumns && !!options.canRaise;
+}
+
+/** Whether on_schema_change leaves the target's columns as they are. */
+function altersNothing(config: IncrementalConfig): boolean {
+  return config.onSchemaChange === 'ignore' || config.onSchemaChange === 'fail';
 }
 
 /** The batch as planApply reads it: the staging relation, or the model's query itself ('none'). */
@@ -209,16 +215,17 @@ export function planApply(dialect: Dialect, target: RelationName, staging: Batch
     (guardNullKeys ? `when not matched and (${anyNullKey}) then error ${dialect.literal(NULL_KEY_ERROR)}\n` : '') +
     `when not matched then insert (${columnList})\n  values (${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')})`;
   if (options.ascending) {
-    const notAscending = dialect.raise(NOT_ASCENDING_ERROR);
-    if (!fromQuery || config.strategy === 'append' || first === undefined || !raise || !notAscending) throw new Error(`the ascending-keys insert is for merge or delete+insert straight from the query, where ${dialect.name} can raise`);
-    // The table's largest key is read once, before the insert: a one-row join, not a subquery
-    // per row. An empty table (NULL) has nothing a batch key could match.
-    const k = q(first);
+    const key = first === undefined ? undefined : columns.find((c) => c.toLowerCase() === first.toLowerCase());
+    if (!fromQuery || config.strategy === 'append' || key === undefined) throw new Error('the ascending-keys insert is for merge or delete+insert straight from the query, with the first unique_key column among the columns');
+    // The guard is the value inserted for the first key column, so it only sees rows the model's
+    // query returns: as a condition it could be joined in ahead of the model's own filters. The
+    // table's largest key is read once, as a one-row join; an empty table's (NULL) matches nothing.
+    const k = q(key);
+    const guarded = `case\n    when ${anyNullKey} then ${raise}\n    when ${LARGEST}.${k} is null or ${SOURCE}.${k} > ${LARGEST}.${k} then ${SOURCE}.${k}\n    else ${dialect.raise(NOT_ASCENDING_ERROR)}\n  end`;
     return [
       ...settings,
-      `insert into ${t} (${columnList})\nselect ${columns.map((c) => `${SOURCE}.${q(c)}`).join(', ')}\n` +
-        `from ${batch} as ${SOURCE},\n  (select max(${k}) as ${k} from ${t}) as ${LARGEST}\n` +
-        `where case\n  when ${anyNullKey} then ${raise}\n  when ${LARGEST}.${k} is null or ${SOURCE}.${k} > ${LARGEST}.${k} then true\n  else ${notAscending}\nend`,
+      `insert into ${t} (${columnList})\nselect ${columns.map((c) => (c === key ? guarded : `${SOURCE}.${q(c)}`)).join(', ')}\n` +
+        `from ${batch} as ${SOURCE},\n  (select max(${k}) as ${k} from ${t}) as ${LARGEST}`,
     ];
   }
   switch (config.strategy) {

@@ -109,7 +109,7 @@ describe.each(await dialects())('incremental staging on %s', (dialect) => {
             expect(ok.statements[0]).toMatch(/^insert into [\s\S]*SMELT_LARGEST_KEY/);
             expect(ok.notes).toMatchObject({ ascendingKeys: true });
           }
-          // A NULL key is refused by the insert itself, counted for the message.
+          // A NULL key is refused (on DuckDB by the insert itself), counted for the message.
           await expect(build(`select ${next + 2} as id, 'x' as name union all select cast(null as integer), 'y'`, strategy)).rejects.toThrow(/^1 new row has a NULL in the unique_key \(id\)/);
           expect(await rows()).toEqual([...before, [next, 'n'], [next + 1, 'm']]);
           expect(await tempRelations(connection)).toBe(0);

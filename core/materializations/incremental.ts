@@ -1,8 +1,8 @@
 import { DatabaseError } from '../errors.js';
-import type { Adapter, Connection } from '../adapters/adapter.js';
+import type { Adapter, ColumnMeta, Connection } from '../adapters/adapter.js';
 import type { RelationName } from '../manifest/types.js';
 import { existingRelation, type BuildContext, type BuildNotes, type BuildOutcome, type Materialization } from './materialization.js';
-import { ascendingDue, ascendingKeyType, ascendingNotes, diffColumns, incrementalConfig, isEmptyDiff, NEW_KEYS_ONLY_ERROR, NOT_ASCENDING_ERROR, NULL_KEY_ERROR, tryAscending, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, type IncrementalConfig, type StagingKind } from './incremental-plan.js';
+import { ascendingDue, ascendingKeyType, ascendingNotes, diffColumns, incrementalConfig, isEmptyDiff, NEW_KEYS_ONLY_ERROR, NOT_ASCENDING_ERROR, NULL_KEY_ERROR, nullKeyCount, planApply, planSchemaChange, planStaging, stagingKind, tryAscending, type IncrementalConfig, type StagingKind } from './incremental-plan.js';
 import { TableMaterialization } from './table.js';
 import { tempIdentifier } from './temp-name.js';
 
@@ -13,8 +13,9 @@ import { tempIdentifier } from './temp-name.js';
  * created just before the transaction on DuckDB; a temp view, or no staging at all, where the
  * batch is read once: see stagingKind), schema changes are handled per on_schema_change, and
  * the rows are applied by the strategy in one transaction, so a failure changes nothing.
- * delete+insert on DuckDB may first try its batch as new keys only; when the table has one of
- * them, that transaction rolls back and the step runs again staged.
+ * merge and delete+insert on DuckDB may first try their batch as keys above the table's largest
+ * (one insert), and delete+insert then as new keys only (one MERGE); a try that fails rolls
+ * back, and the step goes on to the next way.
  */
 export class IncrementalMaterialization implements Materialization {
   readonly name = 'incremental';
@@ -51,9 +52,13 @@ export class IncrementalMaterialization implements Materialization {
           step = await this.step(context, config, sql, 'none', statements, warnings, true);
           notes = ascendingNotes(context.lastBuild, 'ascending');
         } catch (error) {
-          if (!isRaised(error, NOT_ASCENDING_ERROR)) throw error;
-          notes = ascendingNotes(context.lastBuild, 'missed');
-          rolledBack('a batch key is not above the largest key the table has');
+          if (error instanceof UnorderedKey) {
+            notes = ascendingNotes(context.lastBuild, 'unfit');
+            rolledBack(`not tried as keys above the table's largest: ${error.message}`);
+          } else if (isRaised(error, NOT_ASCENDING_ERROR)) {
+            notes = ascendingNotes(context.lastBuild, 'missed');
+            rolledBack('a batch key is not above the largest key the table has');
+          } else throw error;
         }
       }
     }
@@ -133,9 +138,7 @@ export class IncrementalMaterialization implements Materialization {
         const finalColumns = config.onSchemaChange === 'append_new_columns' || config.onSchemaChange === 'sync_all_columns'
           ? incomingColumns.map((c) => c.name)
           : incomingColumns.filter((c) => targetColumns.some((t) => t.name.toLowerCase() === c.name.toLowerCase())).map((c) => c.name);
-        if (ascending && !ascendingKeyType(config, targetColumns, incomingColumns)) {
-          throw new Error(`${NOT_ASCENDING_ERROR}: the first unique_key column's type cannot tell`);
-        }
+        if (ascending && !ascendingKeyType(config, targetColumns, incomingColumns)) throw new UnorderedKey(config, targetColumns, incomingColumns);
         const lookup = await useLookup(adapter, connection, node.relation, config, batchRows);
         const apply = planApply(dialect, node.relation, kind === 'none' ? { query: sql } : staging, finalColumns, config, { lookup, guardNullKeys: guarded, ascending });
         for (const [index, statement] of apply.entries()) {
@@ -155,8 +158,18 @@ export class IncrementalMaterialization implements Materialization {
       // The step's own error (if any) is the one to report, not a failed drop.
       if (before) await execute(dialect.drop(staging, kind, { ifExists: true })).catch(() => undefined);
     }
-    // From the query, delete+insert deleted nothing: its MERGE fails on any key the table has.
+    // From the query, delete+insert deleted nothing: its MERGE fails on any key the table has,
+    // and keys above the table's largest match none.
     return { rowsAffected, deleted: kind === 'none' && config.strategy === 'delete+insert' ? 0 : deleted };
+  }
+}
+
+/** The ascending-keys try cannot go by the first unique_key column's type (ascendingKeyType): nothing was applied. */
+class UnorderedKey extends Error {
+  constructor(config: IncrementalConfig, target: readonly ColumnMeta[], batch: readonly ColumnMeta[]) {
+    const key = config.uniqueKey[0]!.toLowerCase();
+    const type = (columns: readonly ColumnMeta[]) => columns.find((c) => c.name.toLowerCase() === key)?.dataType ?? 'missing';
+    super(`${config.uniqueKey[0]} is ${type(target)} in the table and ${type(batch)} in the batch`);
   }
 }
 
