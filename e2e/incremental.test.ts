@@ -36,6 +36,18 @@ async function rows(project: FixtureProject, table = 'events'): Promise<Row[]> {
   return result.map((r) => ({ id: Number(r.id), name: r.name, amount: Number(r.amount) }));
 }
 
+/** The SQL the last run sent for the `events` model, its notes in the run state, and a run that must succeed. */
+function eventsModel(project: FixtureProject) {
+  return {
+    sent: () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8'),
+    notes: () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: Record<string, unknown> }> }).nodes['model.fixture.events']?.notes,
+    run: async (vars: string) => {
+      const result = await project.cli('run', '--vars', vars);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+    },
+  };
+}
+
 describe.each(await dialects())('incremental models on %s', (dialect) => {
   it('append adds the new batch, including the overlapping row', async () => {
     const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel('') });
@@ -137,12 +149,7 @@ select id, name, amount from {{ ref('src') }}
 {% if var('twice', false) %}union all select id, name, amount from {{ ref('src') }} where id = 3{% endif %}
 `;
     const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': model });
-    const sent = () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8');
-    const notes = () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: Record<string, unknown> }> }).nodes['model.fixture.events']?.notes;
-    const run = async (vars: string) => {
-      const result = await project.cli('run', '--vars', vars);
-      expect(result.code, result.stdout + result.stderr).toBe(0);
-    };
+    const { sent, notes, run } = eventsModel(project);
     const ascending = /SMELT_LARGEST_KEY/;
     const straight = /when matched then error 'smelt: the batch has a key the table already has'/;
     const duck = dialect === 'duckdb';
@@ -200,12 +207,7 @@ where id >= {{ var('from_id', 0) }}
 {% if var('twice', false) %}union all select id, 'again', amount from {{ ref('src') }} where id = 4{% endif %}
 `;
     const project = fixture(dialect, { 'models/src.sql': source, 'models/events.sql': model });
-    const sent = () => readFileSync(join(project.dir, 'target/run/fixture/models/events.sql'), 'utf8');
-    const notes = () => (JSON.parse(readFileSync(join(project.dir, 'target/state/dev.json'), 'utf8')) as { nodes: Record<string, { notes?: Record<string, unknown> }> }).nodes['model.fixture.events']?.notes;
-    const run = async (vars: string) => {
-      const result = await project.cli('run', '--vars', vars);
-      expect(result.code, result.stdout + result.stderr).toBe(0);
-    };
+    const { sent, notes, run } = eventsModel(project);
     const duck = dialect === 'duckdb';
     // On DuckDB: one insert, not rolled back.
     const straightIn = () => {
