@@ -169,7 +169,8 @@ class UnorderedKey extends Error {
   constructor(config: IncrementalConfig, target: readonly ColumnMeta[], batch: readonly ColumnMeta[]) {
     const key = config.uniqueKey[0]!.toLowerCase();
     const type = (columns: readonly ColumnMeta[]) => columns.find((c) => c.name.toLowerCase() === key)?.dataType ?? 'missing';
-    super(`${config.uniqueKey[0]} is ${type(target)} in the table and ${type(batch)} in the batch`);
+    const [inTable, inBatch] = [type(target), type(batch)];
+    super(inTable === inBatch ? `${config.uniqueKey[0]} is ${inTable}, whose order may disagree with its equality` : `${config.uniqueKey[0]} is ${inTable} in the table and ${inBatch} in the batch`);
   }
 }
 
