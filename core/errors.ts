@@ -58,6 +58,12 @@ export class DependencyError extends SmeltError {
   override readonly kind = 'dependency';
 }
 
+/**
+ * A reference to a model, seed or snapshot that exists but failed to compile (a test of it):
+ * that failure is reported already, so this one is shown only when nothing else is.
+ */
+export class FollowOnError extends DependencyError {}
+
 /** Anything the database said no to, or could not be reached. */
 export class DatabaseError extends SmeltError {
   override readonly kind = 'database';
@@ -87,9 +93,12 @@ export class SmeltErrors extends Error {
 export class ErrorCollector {
   readonly errors: SmeltError[] = [];
   readonly warnings: SmeltError[] = [];
+  /** FollowOnErrors: the effects of errors above, kept out of the way of their causes. */
+  private readonly followOn: SmeltError[] = [];
 
   add(error: SmeltError): void {
-    this.errors.push(error);
+    if (error instanceof FollowOnError) this.followOn.push(error);
+    else this.errors.push(error);
   }
 
   warn(warning: SmeltError): void {
@@ -106,7 +115,7 @@ export class ErrorCollector {
         return undefined;
       }
       if (error instanceof SmeltErrors) {
-        this.errors.push(...error.errors);
+        error.errors.forEach((e) => this.add(e));
         return undefined;
       }
       throw error;
@@ -114,8 +123,9 @@ export class ErrorCollector {
   }
 
   throwIfAny(): void {
-    if (this.errors.length === 1) throw this.errors[0];
-    if (this.errors.length > 1) throw new SmeltErrors(this.errors);
+    const errors = this.errors.length > 0 ? this.errors : this.followOn;
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new SmeltErrors(errors);
   }
 }
 

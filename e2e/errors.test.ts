@@ -166,6 +166,34 @@ describe('compile errors', () => {
     expect(result.stdout).not.toContain('Running');
   });
 
+  it('reports a model that fails to compile once, not again for each test of it', async () => {
+    const result = await fixture({
+      'models/orders.sql': 'select 1 as id\n',
+      'models/fact.sql': "select id from {{ ref('orders' }}\n",
+      'models/schema.yml': `version: 2
+models:
+  - name: fact
+    columns:
+      - name: id
+        data_tests: [not_null]
+unit_tests:
+  - name: fact_keeps_ids
+    model: fact
+    given:
+      - input: ref('orders')
+        rows: [{id: 1}]
+    expect:
+      rows: [{id: 1}]
+`,
+      'tests/assert_fact_has_rows.sql': "select 1 from {{ ref('fact') }} having count(*) = 0\n",
+    }).cli('compile');
+    expectCleanFailure(result, 2);
+    const errors = errorBlocks(result.stderr);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.where).toMatch(/^models\/fact\.sql:1:\d+ \(model\.fixture\.fact\)$/);
+    expect(result.stderr).not.toMatch(/no model|does not exist|errors found/);
+  });
+
   it('prints the stack trace only with --debug', async () => {
     const result = await fixture(BROKEN).cli('compile', '--debug');
     expect(result.code).toBe(2);

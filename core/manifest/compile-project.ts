@@ -196,7 +196,9 @@ export function compileProject(options: CompileOptions): CompileResult {
     });
   }
   // Data tests (generic, singular, unit) read the nodes above; their SQL gets ephemerals inlined below.
-  Object.assign(nodes, compileTests({ project, nodes, sources, rendered, context, environment, run, errors }));
+  // What failed above is reported: tests of it would only repeat that as "no such model".
+  const broken = new Set([...candidates.values()].filter((c) => c.config.enabled !== false && !nodes[c.uniqueId]).map((c) => c.name));
+  Object.assign(nodes, compileTests({ project, nodes, broken, sources, rendered, context, environment, run, errors }));
 
   const parentMap: Record<string, string[]> = {};
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;

@@ -18,6 +18,8 @@ export interface TestCompileInput {
   project: Project;
   /** The compiled models, seeds and snapshots (tests are added beside them). */
   nodes: Record<string, CompiledNode>;
+  /** Names of the models, seeds and snapshots that failed to compile: a test of one adds no error of its own. */
+  broken?: ReadonlySet<string>;
   sources: Record<string, SourceNode>;
   /** Rendered SQL by node id: the caller inlines ephemeral models into it, as for models. */
   rendered: Map<string, string>;
@@ -61,7 +63,7 @@ export class TestCompiler {
 
   constructor(readonly input: TestCompileInput) {
     this.values = new TemplateValues(input.environment, input.context);
-    this.scope = { nodes: input.nodes, sources: input.sources, quote: input.run.quote };
+    this.scope = { nodes: input.nodes, sources: input.sources, quote: input.run.quote, ...(input.broken ? { broken: input.broken } : {}) };
   }
 
   get project(): Project {

@@ -1,4 +1,4 @@
-import { DependencyError } from '../errors.js';
+import { DependencyError, FollowOnError } from '../errors.js';
 import { mergeConfig } from '../project/folder-config.js';
 import type { CompiledNode, SourceNode } from '../manifest/types.js';
 import type { NodeHooks } from '../template/context.js';
@@ -11,6 +11,8 @@ export interface TestScope {
   nodes: Record<string, CompiledNode>;
   sources: Record<string, SourceNode>;
   quote: QuoteFn;
+  /** Names of the models, seeds and snapshots that failed to compile (their errors are reported). */
+  broken?: ReadonlySet<string>;
 }
 
 /** A test being rendered: collects what it reads, the macros it calls and its config() calls. */
@@ -69,6 +71,7 @@ export function relationOf(scope: TestScope, node: CompiledNode | SourceNode): T
 export function findNode(scope: TestScope, name: string, from: string): CompiledNode {
   const match = Object.values(scope.nodes).find((n) => n.name === name && n.resourceType !== 'test');
   if (match) return match;
+  if (scope.broken?.has(name)) throw new FollowOnError(`ref('${name}'): '${name}' failed to compile`, { node: from }, `Fix the error reported for '${name}'.`);
   const names = Object.values(scope.nodes).filter((n) => n.resourceType !== 'test').map((n) => n.name);
   throw new DependencyError(`ref('${name}'): no model, seed or snapshot named '${name}'`, { node: from }, didYouMean(name, names) ?? 'Check the name against the files under models/ and seeds/.');
 }

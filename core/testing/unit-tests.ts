@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { ConfigError, type ErrorLocation } from '../errors.js';
+import { ConfigError, FollowOnError, type ErrorLocation } from '../errors.js';
 import { mergeConfig } from '../project/folder-config.js';
 import type { YamlFile, YamlPath } from '../project/yaml-file.js';
 import type { CompiledNode, SourceNode, UnitTestFixture, UnitTestInput } from '../manifest/types.js';
@@ -44,6 +44,7 @@ function compileUnitTest(compiler: TestCompiler, yaml: YamlFile, entry: Record<s
   if (typeof entry.model !== 'string') throw new ConfigError(`Unit test '${name}' needs the model it tests (model: name)`, at('name'));
   const models = Object.values(scope.nodes).filter((n) => n.resourceType === 'model');
   const model = models.find((m) => m.name === entry.model);
+  if (!model && scope.broken?.has(entry.model)) throw new FollowOnError(`Unit test '${name}' tests model '${entry.model}', which failed to compile`, at('model'), `Fix the error reported for '${entry.model}'.`);
   if (!model) throw new ConfigError(`Unit test '${name}' tests model '${entry.model}', which does not exist or is disabled`, at('model'), didYouMean(entry.model, models.map((m) => m.name)));
   const uniqueId = `unit_test.${project.name}.${model.name}.${name}`;
   const folders = compiler.foldersOf(yaml.path);
