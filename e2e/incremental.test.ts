@@ -339,6 +339,37 @@ describe.each(await dialects())('state-based runs on %s', (dialect) => {
     expect(missing.stdout).toMatch(/missing\s+other/);
   });
 
+  it('run --changed rebuilds what a failed run or a partial run left built before a breaking change upstream', async () => {
+    // c fails while the raw table it reads holds text that is not a number.
+    const project = fixture(dialect, {
+      ...files,
+      'models/c.sql': `{{ config(materialized='table') }}\nselect b.id, b.amount, (select cast(v as integer) from ${dialect === 'duckdb' ? 'main' : '{{ target.schema }}'}.flag) as f from {{ ref('b') }} as b\n`,
+      'models/d.sql': "select * from {{ ref('c') }}\n",
+    });
+    expect((await project.cli('run', '-s', 'a')).code).toBe(0);
+    await project.query(`create table ${project.schema}.flag as select '1' as v`);
+    expect((await project.cli('run')).code).toBe(0);
+    await project.query(`update ${project.schema}.flag set v = 'x'`);
+    project.write({ 'models/a.sql': 'select 1 as id, 20 as amount\n' });
+    const failed = await project.cli('run', '--changed');
+    expect(failed.code).toBe(1);
+    // a and b were rebuilt; c failed and d was skipped: both are stale now.
+    await project.query(`update ${project.schema}.flag set v = '1'`);
+    const again = await project.cli('run', '--changed');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/stale\s+c\s+breaking\s+built before the last breaking change to a/);
+    expect(again.stdout).toContain('Running 2 models');
+    const [row] = await project.query<{ amount: number }>(`select amount from ${project.schema}.d`);
+    expect(Number(row!.amount)).toBe(20);
+    expect((await project.cli('run', '--changed')).stdout).toContain('Nothing to do');
+    // A run of one changed model alone leaves its downstream for the next --changed run.
+    project.write({ 'models/a.sql': 'select 1 as id, 30 as amount\n' });
+    expect((await project.cli('run', '-s', 'a')).code).toBe(0);
+    const partial = await project.cli('run', '--changed');
+    expect(partial.stdout).toMatch(/stale\s+b\s+breaking\s+built before the last breaking change to a/);
+    expect(partial.stdout).toContain('Running 3 models');
+  });
+
   it('state:modified+ selects changed models and their downstream (dbt semantics)', async () => {
     const project = fixture(dialect, files);
     expect((await project.cli('run')).code).toBe(0);

@@ -5,7 +5,7 @@ import type { CompiledNode, Manifest } from '../manifest/types.js';
 import { classifyChange, type ChangeKind } from './classify-change.js';
 import { stateStatus, type RunState } from './run-state.js';
 
-export type ChangeStatus = 'new' | 'modified' | 'missing' | 'downstream';
+export type ChangeStatus = 'new' | 'modified' | 'missing' | 'stale' | 'downstream';
 
 export interface PlannedChange {
   uniqueId: string;
@@ -17,9 +17,10 @@ export interface PlannedChange {
 
 /**
  * `run --changed`: the models whose SQL, config, macros or vars changed since their last
- * successful build on this target, the ones new or missing from the warehouse, and everything
- * downstream of a breaking change. Unchanged models and the downstream of non-breaking changes
- * are left as they are.
+ * successful build on this target, the ones new or missing from the warehouse, the ones built
+ * before an ancestor's last breaking build (stale: a run that failed or skipped them, or one
+ * that built the ancestor alone), and everything downstream of a breaking change. Unchanged
+ * models and the downstream of non-breaking changes are left as they are.
  */
 export async function planChanges(manifest: Manifest, dag: Dag, candidates: readonly string[], state: RunState | undefined, adapter: Adapter, redact: (text: string) => string = (t) => t): Promise<PlannedChange[]> {
   const models = candidates.map((id) => manifest.nodes[id]).filter((n): n is CompiledNode => !!n && n.resourceType === 'model');
@@ -43,6 +44,12 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
   } finally {
     await parser.close();
   }
+  const modelIds = new Set(models.map((m) => m.uniqueId));
+  for (const [id, ancestor] of staleModels(manifest, dag, state)) {
+    const node = manifest.nodes[id];
+    if (!node || changes.has(id) || !modelIds.has(id)) continue;
+    changes.set(id, { uniqueId: id, name: node.name, status: 'stale', kind: 'breaking', reason: `built before the last breaking change to ${manifest.nodes[ancestor]?.name ?? ancestor}` });
+  }
   const selected = new Set(candidates);
   for (const change of [...changes.values()]) {
     if (change.kind !== 'breaking' || manifest.nodes[change.uniqueId]?.config.materialized === 'view' && change.status === 'missing') continue;
@@ -53,6 +60,31 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
     }
   }
   return [...changes.values()];
+}
+
+/**
+ * Nodes built in an earlier run than one of their ancestors' last breaking build (NodeState
+ * breakingIn), each with that ancestor. One pass in dependency order carries, per node, the
+ * latest breaking build above it.
+ */
+function staleModels(manifest: Manifest, dag: Dag, state: RunState | undefined): Map<string, string> {
+  const stale = new Map<string, string>();
+  if (!state) return stale;
+  const latestAbove = new Map<string, { run: number; id: string }>();
+  for (const id of dag.topologicalOrder()) {
+    let latest: { run: number; id: string } | undefined;
+    for (const parent of manifest.parentMap[id] ?? []) {
+      const own = state.nodes[parent]?.breakingIn;
+      const candidates = [latestAbove.get(parent), own !== undefined ? { run: own, id: parent } : undefined];
+      for (const c of candidates) if (c && (!latest || c.run > latest.run)) latest = c;
+    }
+    if (!latest) continue;
+    latestAbove.set(id, latest);
+    const last = state.nodes[id];
+    // A state written before runs were counted has no builtIn: as old as can be.
+    if (last && latest.run > (last.builtIn ?? 0)) stale.set(id, latest.id);
+  }
+  return stale;
 }
 
 function key(node: CompiledNode): string {

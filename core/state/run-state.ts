@@ -18,6 +18,14 @@ export interface NodeState {
   /** The relation's columns right after the build, in order. */
   columns?: ColumnMeta[];
   builtAt: string;
+  /** The run (RunState.generation) that last built it. */
+  builtIn?: number;
+  /**
+   * The last run whose build of it may have changed its columns or rows for what reads it
+   * (new, a breaking change, or rebuilt because of one upstream). A model built in an earlier
+   * run than an ancestor's breakingIn is stale: `run --changed` rebuilds it.
+   */
+  breakingIn?: number;
   /** What the build noted for the next one (BuildNotes in core/materializations). */
   notes?: BuildNotes;
 }
@@ -25,6 +33,8 @@ export interface NodeState {
 export interface RunState {
   version: 1;
   target: string;
+  /** Counts the commands that saved this state; builtIn and breakingIn refer to it. */
+  generation?: number;
   nodes: Record<string, NodeState>;
 }
 
@@ -48,7 +58,13 @@ export function writeState(targetPath: string, state: RunState, redact: (text: s
   writeFileAtomic(statePath(targetPath, state.target), redact(JSON.stringify(state)));
 }
 
-export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined, notes?: BuildNotes): void {
+/**
+ * Records a successful build in run `generation`. `breaking`: whether what reads the node may
+ * see other columns or rows than before (see NodeState.breakingIn).
+ */
+export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined, notes?: BuildNotes, run?: { generation: number; breaking: boolean }): void {
+  const previous = state.nodes[node.uniqueId];
+  const breakingIn = run?.breaking ? run.generation : previous?.breakingIn;
   state.nodes[node.uniqueId] = {
     stateChecksum: node.stateChecksum,
     materialized: node.config.materialized,
@@ -56,6 +72,8 @@ export function recordBuild(state: RunState, node: CompiledNode, columns: Column
     compiledSql: node.compiledSql,
     ...(columns ? { columns } : {}),
     builtAt: new Date().toISOString(),
+    ...(run ? { builtIn: run.generation } : {}),
+    ...(breakingIn !== undefined ? { breakingIn } : {}),
     ...(notes ? { notes } : {}),
   };
 }

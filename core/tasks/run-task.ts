@@ -46,9 +46,10 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
       onStale: (holder) => reporter.warn(`Took over a stale lock left by ${holder}`),
     });
     let nodes = selected;
+    let changes: PlannedChange[] | undefined;
     if (options.changed && !options.fullRefresh) {
       await adapter.open();
-      const changes = await planChanges(manifest, dag, selected, state, adapter, redact);
+      changes = await planChanges(manifest, dag, selected, state, adapter, redact);
       reportPlan(changes, state, session.target.name, reporter);
       const keep = new Set(changes.map((c) => c.uniqueId));
       // Ephemeral parents of a changed model are inlined into it: keep them so ordering holds.
@@ -72,7 +73,7 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
         await runProjectHooks(session, adapter, 'on-run-end');
       }
       summary = { command: 'run', results, elapsed: (performance.now() - started) / 1000, success: !results.some(isFailure) };
-      saveState(session, state, results, notes);
+      saveState(session, state, results, notes, changes);
     }
   } finally {
     await adapter.close();
@@ -83,18 +84,31 @@ export async function runTask(session: Session, options: RunOptions, reporter: R
   return summary;
 }
 
-/** Records every node that built successfully, so the next `--changed` run can skip it. */
-export function saveState(session: Session, previous: RunState | undefined, results: readonly NodeResult[], notes?: ReadonlyMap<string, BuildNotes>): void {
+/**
+ * Records every node that built successfully, so the next `--changed` run can skip it. With the
+ * plan of a `--changed` run, a build is breaking (NodeState.breakingIn) as the plan says; without
+ * one, when the node is new or its definition changed since its last recorded build.
+ */
+export function saveState(session: Session, previous: RunState | undefined, results: readonly NodeResult[], notes?: ReadonlyMap<string, BuildNotes>, plan?: readonly PlannedChange[]): void {
   const state: RunState = previous ?? { version: 1, target: session.target.name, nodes: {} };
+  const generation = (state.generation ?? 0) + 1;
+  state.generation = generation;
   const { manifest } = session.compiled;
+  const planned = new Map(plan?.map((c) => [c.uniqueId, c]));
+  const breaking = (node: CompiledNode): boolean => {
+    const change = planned.get(node.uniqueId);
+    if (change) return change.kind === 'breaking';
+    const last = state.nodes[node.uniqueId];
+    return !last || last.stateChecksum !== node.stateChecksum;
+  };
   const succeeded = new Set(results.filter((r) => r.status === 'success').map((r) => r.uniqueId));
   for (const id of succeeded) {
     const node = manifest.nodes[id];
-    if (node) recordBuild(state, node, undefined, notes?.get(id));
+    if (node) recordBuild(state, node, undefined, notes?.get(id), { generation, breaking: breaking(node) });
     // An ephemeral model is built inside its consumers: it is current once one of them is.
     for (const parent of manifest.parentMap[id] ?? []) {
       const ephemeral = manifest.nodes[parent];
-      if (ephemeral?.config.materialized === 'ephemeral') recordBuild(state, ephemeral, undefined);
+      if (ephemeral?.config.materialized === 'ephemeral') recordBuild(state, ephemeral, undefined, undefined, { generation, breaking: breaking(ephemeral) });
     }
   }
   writeState(session.targetPath, state, redactor(session.target.secrets));
