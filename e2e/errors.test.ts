@@ -194,6 +194,17 @@ unit_tests:
     expect(result.stderr).not.toMatch(/no model|does not exist|errors found/);
   });
 
+  it('reports an unknown materialization once, and a model that refs that model compiles', async () => {
+    const result = await fixture({
+      'models/aa.sql': "{{ config(materialized='tabel') }}\nselect 1 as id\n",
+      'models/bb.sql': "select * from {{ ref('aa') }}\n",
+    }).cli('compile');
+    expectCleanFailure(result, 2);
+    const errors = errorBlocks(result.stderr);
+    expect(errors.map((e) => e.message)).toEqual(["Unknown materialization 'tabel'"]);
+    expect(errors[0]!.where).toBe('models/aa.sql (model.fixture.aa)');
+  });
+
   it('prints the stack trace only with --debug', async () => {
     const result = await fixture(BROKEN).cli('compile', '--debug');
     expect(result.code).toBe(2);

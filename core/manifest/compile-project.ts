@@ -152,18 +152,20 @@ export function compileProject(options: CompileOptions): CompileResult {
     const config = candidate.config;
     if (config.enabled === false) continue;
     errors.attempt(() => {
-      if (candidate.resourceType === 'model') {
-        const materialized = (config.materialized ?? 'view') as string;
-        if (!MATERIALIZATIONS.includes(materialized as Materialization)) {
-          throw new ConfigError(`Unknown materialization '${materialized}'`, { file: candidate.file.path, node: candidate.uniqueId }, `Use one of: ${MATERIALIZATIONS.join(', ')}.`);
-        }
-      }
       relations.set(candidate.uniqueId, {
         ...(typeof config.database === 'string' ? { database: config.database } : {}),
         schema: schemaFor(candidate, environment, context, run),
         identifier: typeof config.alias === 'string' ? config.alias : candidate.name,
       });
     });
+    // Not built, but its relation stays known: a model that refs it compiles (and says nothing more).
+    if (candidate.resourceType === 'model') {
+      const materialized = (config.materialized ?? 'view') as string;
+      if (!MATERIALIZATIONS.includes(materialized as Materialization)) {
+        errors.add(new ConfigError(`Unknown materialization '${materialized}'`, { file: candidate.file.path, node: candidate.uniqueId }, `Use one of: ${MATERIALIZATIONS.join(', ')}.`));
+        failed.add(candidate.uniqueId);
+      }
+    }
   }
 
   // Pass 2: final SQL.
