@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +85,28 @@ describe.each(await dialects())('loadChanges on %s', (dialect) => {
     const exists = await adapter.getRelation(connection, { schema, identifier: 'rolled_back' });
     await connection.release();
     expect(exists).toBeUndefined();
+  });
+
+  it('names a .gz file that is not gzip or ends early, keeps nothing, or with quarantine keeps the events before the damage', async () => {
+    const lines = [0, 1, 2].map((i) => fixtureLine('stream-1.ndjson', i)).join('\n') + '\n';
+    const gz = (identifier: string, onError: 'fail' | 'quarantine' = 'fail'): CdcSource => ({ ...source(identifier, onError), config: { ...source(identifier, onError).config, path: ['cdc/*.gz'] } });
+    const cut = project({});
+    mkdirSync(join(cut, 'cdc'));
+    // All three events, without the gzip trailer: the stream ends early after line 3.
+    const whole = gzipSync(lines);
+    writeFileSync(join(cut, 'cdc/a.ndjson.gz'), whole.subarray(0, whole.length - 8));
+    const failed = await loadChanges({ adapter, source: gz('gz_cut'), root: cut, batchSize: 2 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(MalformedEventError);
+    expect((failed as MalformedEventError).where).toBe('cdc/a.ndjson.gz:4');
+    expect((failed as MalformedEventError).message).toMatch(/cannot be read as gzip after line 3/);
+    const kept = await loadChanges({ adapter, source: gz('gz_kept', 'quarantine'), root: cut, batchSize: 2 });
+    expect([kept.newEvents, kept.rejected]).toEqual([3, 1]);
+    const notGzip = project({});
+    mkdirSync(join(notGzip, 'cdc'));
+    writeFileSync(join(notGzip, 'cdc/b.ndjson.gz'), 'not gzip');
+    const wrong = await loadChanges({ adapter, source: gz('gz_wrong'), root: notGzip }).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(MalformedEventError);
+    expect((wrong as MalformedEventError).where).toBe('cdc/b.ndjson.gz:1');
   });
 
   it('quarantines bad events in batches too', async () => {

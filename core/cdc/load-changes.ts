@@ -10,7 +10,7 @@ import { CHANGE_LOG_COLUMNS as C, createChangeLog, createLoads, createRejects, c
 import { eventId, readEnvelope, type ChangeEvent } from './debezium.js';
 import { expandGlobs } from './file-glob.js';
 import { jsonSqlFor } from './json-sql.js';
-import { openText, readJsonValues } from './json-values.js';
+import { openText, readJsonValues, type JsonValue } from './json-values.js';
 
 /** A change event that cannot be read, with the file and line it is on. */
 export class MalformedEventError extends SmeltError {}
@@ -204,34 +204,45 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
   };
 
   const readEvents = async (): Promise<void> => {
-    for await (const value of readJsonValues(openText(join(load.root, file)))) {
-      if (value.error !== undefined) {
-        bad(value.line, value.error, value.text);
-        continue;
+    let line = 0;
+    try {
+      for await (const value of readJsonValues(openText(join(load.root, file)))) {
+        line = value.line;
+        await readEvent(value);
       }
-      const result = readEnvelope(value.value, { primaryKey: source.config.primary_key, table: source.config.table });
-      if (result.kind === 'tombstone') stats.tombstones++;
-      else if (result.kind === 'skipped') stats.skipped++;
-      else if (result.kind === 'invalid') bad(value.line, result.reason, value.text);
-      else {
-        const event = result.event;
-        stats.events++;
-        const id = eventId(event);
-        for (const name of Object.keys(event.after ?? event.before ?? {})) columns.add(name);
-        if (event.lsn !== null) stats.maxLsn = Math.max(stats.maxLsn ?? event.lsn, event.lsn);
-        const ts = event.sourceTsMs ?? event.tsMs;
-        if (ts !== null) stats.maxTsMs = Math.max(stats.maxTsMs ?? ts, ts);
-        // The same event twice in one batch: the second is a duplicate (the database sees one).
-        if (ids.has(id)) continue;
-        ids.add(id);
-        batch.push(batchRow(event, id, ++stats.lastSeq, file, value.line, source));
-        if (batch.length >= load.batchSize) {
-          await flush();
-          load.progress?.(stats.events);
-        }
-      }
+    } catch (error) {
+      // A .gz file that is not gzip, or is cut short: the events before the damage stand.
+      if (!isZlibError(error)) throw error;
+      bad(line + 1, `the file cannot be read as gzip after line ${line} (${error.message})`, '');
     }
     await flush();
+  };
+  const readEvent = async (value: JsonValue): Promise<void> => {
+    if (value.error !== undefined) {
+      bad(value.line, value.error, value.text);
+      return;
+    }
+    const result = readEnvelope(value.value, { primaryKey: source.config.primary_key, table: source.config.table });
+    if (result.kind === 'tombstone') stats.tombstones++;
+    else if (result.kind === 'skipped') stats.skipped++;
+    else if (result.kind === 'invalid') bad(value.line, result.reason, value.text);
+    else {
+      const event = result.event;
+      stats.events++;
+      const id = eventId(event);
+      for (const name of Object.keys(event.after ?? event.before ?? {})) columns.add(name);
+      if (event.lsn !== null) stats.maxLsn = Math.max(stats.maxLsn ?? event.lsn, event.lsn);
+      const ts = event.sourceTsMs ?? event.tsMs;
+      if (ts !== null) stats.maxTsMs = Math.max(stats.maxTsMs ?? ts, ts);
+      // The same event twice in one batch: the second is a duplicate (the database sees one).
+      if (ids.has(id)) return;
+      ids.add(id);
+      batch.push(batchRow(event, id, ++stats.lastSeq, file, value.line, source));
+      if (batch.length >= load.batchSize) {
+        await flush();
+        load.progress?.(stats.events);
+      }
+    }
   };
 
   try {
@@ -278,4 +289,10 @@ async function fileChecksum(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** An error of node's zlib (a .gz file that is not gzip or ends early). */
+function isZlibError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('Z_');
 }
