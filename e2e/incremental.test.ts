@@ -272,6 +272,21 @@ where id >= {{ var('from_id', 0) }}
     expect(columns.map((c) => c.column_name)).toEqual(['id', 'name', 'amount']);
   });
 
+  it('sync_all_columns retypes a text column that holds numbers to integer (a cast PostgreSQL does not do on its own)', async () => {
+    const model = (type: string) => `{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge', on_schema_change='sync_all_columns') }}
+select id, cast(cast(amount as integer) as ${type}) as v from {{ ref('src') }}
+{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}
+`;
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': model('varchar') });
+    expect((await project.cli('run')).code).toBe(0);
+    project.write({ 'models/events.sql': model('integer') });
+    const result = await project.cli('run', '--vars', '{max_id: 3}');
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/retyped v/);
+    const values = await project.query<{ v: number }>(`select v + 1 as v from ${project.schema}.events order by id`);
+    expect(values.map((r) => Number(r.v))).toEqual([11, 21, 31]);
+  });
+
   it('--full-refresh rebuilds from scratch; a failing step leaves the table as it was', async () => {
     const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key='id'`) });
     expect((await project.cli('run', '--vars', '{max_id: 3}')).code).toBe(0);

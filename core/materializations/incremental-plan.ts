@@ -79,7 +79,7 @@ export function planSchemaChange(dialect: Dialect, target: RelationName, diff: S
     const statements = diff.added.map((c) => `alter table ${table} add column ${dialect.quote(c.name)} ${c.dataType}`);
     if (mode === 'sync_all_columns') {
       statements.push(...diff.removed.map((c) => `alter table ${table} drop column ${dialect.quote(c.name)}`));
-      statements.push(...diff.retyped.map((c) => `alter table ${table} alter column ${dialect.quote(c.name)} set data type ${c.to}`));
+      statements.push(...diff.retyped.map((c) => `alter table ${table} alter column ${dialect.quote(c.name)} set data type ${c.to} using cast(${dialect.quote(c.name)} as ${c.to})`));
     }
     return statements;
   }
