@@ -272,6 +272,16 @@ where id >= {{ var('from_id', 0) }}
     expect(columns.map((c) => c.column_name)).toEqual(['id', 'name', 'amount']);
   });
 
+  it('a unique_key written in upper case names the lower-case column, as dbt reads it unquoted', async () => {
+    const project = fixture(dialect, { 'models/src.sql': SOURCE, 'models/events.sql': incrementalModel(`, unique_key='ID', incremental_strategy='merge'`) });
+    const first = await project.cli('run');
+    expect(first.code, first.stdout).toBe(0);
+    const second = await project.cli('run', '--vars', '{max_id: 3, amount_3: 33}');
+    expect(second.code, second.stdout).toBe(0);
+    expect((await rows(project)).map((r) => [r.id, r.amount])).toEqual([[1, 10], [2, 20], [3, 33]]);
+    expect((await project.cli('run', '--full-refresh')).code).toBe(0);
+  });
+
   it('sync_all_columns retypes a text column that holds numbers to integer (a cast PostgreSQL does not do on its own)', async () => {
     const model = (type: string) => `{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge', on_schema_change='sync_all_columns') }}
 select id, cast(cast(amount as integer) as ${type}) as v from {{ ref('src') }}

@@ -12,6 +12,15 @@ export class Dialect {
     return `"${identifier.replaceAll('"', '""')}"`;
   }
 
+  /**
+   * A column named in config (unique_key, indexes) as the database reads the name unquoted,
+   * which is how dbt writes it into SQL: PostgreSQL folds a plain name to lower case, so
+   * `unique_key='ID'` means column id; DuckDB matches names without regard to case anyway.
+   */
+  configuredColumn(name: string): string {
+    return this.name === 'postgres' && /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name.toLowerCase() : name;
+  }
+
   /** Quotes a string literal. */
   literal(value: string): string {
     return `'${value.replaceAll("'", "''")}'`;

@@ -23,7 +23,9 @@ export class IncrementalMaterialization implements Materialization {
 
   async build(context: BuildContext): Promise<BuildOutcome> {
     const { adapter, connection, node } = context;
-    const config = incrementalConfig(node);
+    const parsed = incrementalConfig(node);
+    // unique_key names columns as dbt writes them into SQL: unquoted (Dialect.configuredColumn).
+    const config = { ...parsed, uniqueKey: parsed.uniqueKey.map((k) => adapter.dialect.configuredColumn(k)) };
     const existing = await existingRelation(context);
     if (!existing || existing.type === 'view' || context.fullRefresh || node.config.full_refresh === true) {
       const outcome = await this.table.build({ ...context, sql: context.render(false) });

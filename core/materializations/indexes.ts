@@ -30,7 +30,10 @@ export function indexStatements(node: CompiledNode, dialect: Dialect, capabiliti
     const columns = Array.isArray(key) ? key.map(String) : String(key).split(',').map((k) => k.trim()).filter(Boolean);
     if (columns.length > 0 && !specs.some((s) => s.columns.join(',') === columns.join(','))) specs.push({ columns, unique: false });
   }
-  return specs.map((spec) => dialect.createIndex(node.relation, indexName(node.relation.identifier, spec.columns), spec.columns, spec.unique));
+  return specs.map((spec) => {
+    const columns = spec.columns.map((c) => dialect.configuredColumn(c));
+    return dialect.createIndex(node.relation, indexName(node.relation.identifier, columns), columns, spec.unique);
+  });
 }
 
 /** `<table>__<columns>_idx`, shortened with a hash to stay within PostgreSQL's 63 bytes. */
