@@ -16,7 +16,7 @@ import { runProjectHooks } from './run-hooks.js';
 import { saveState } from './run-task.js';
 import { lockTarget } from '../runner/target-lock.js';
 import { cdcSourcesOf, ingestSources } from './ingest-task.js';
-import { seedOne } from './seed-task.js';
+import { checkSeedConfigs, checkSeedTypes, seedOne } from './seed-task.js';
 import { openAdapter, prepareTests, skippedUnit, testRunner, type TestOptions } from './test-task.js';
 
 export interface BuildOptions extends TestOptions {
@@ -51,6 +51,9 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       reporter.info(`Building ${describeCounts(reported)} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
       const tests = nodes.filter((n) => n.resourceType === 'test');
       const buildable = nodes.filter((n) => n.resourceType !== 'test');
+      const selectedSeeds = buildable.filter((n) => n.resourceType === 'seed');
+      checkSeedConfigs(selectedSeeds);
+      await checkSeedTypes(adapter, selectedSeeds);
       await ensureSchemas(adapter, buildable);
       await prepareTests(session, adapter, tests, options);
       const seeds = buildable.filter((n) => n.resourceType === 'seed');

@@ -1,6 +1,6 @@
 import { withConnection, type Adapter } from '../adapters/adapter.js';
 import { createAdapter } from '../adapters/create-adapter.js';
-import { ErrorCollector, SmeltError } from '../errors.js';
+import { ConfigError, ErrorCollector, SmeltError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { writeRunResults } from '../runner/artifacts.js';
 import { runQueue } from '../runner/queue.js';
@@ -31,9 +31,7 @@ export async function seedTask(session: Session, options: SeedOptions, reporter:
   const { started, manifest, redact, selected } = startTask(session, reporter, { select: options.select, exclude: options.exclude, resourceTypes: ['seed'] }, { compiled: false });
 
   // A broken seed config is a project error: report every one before loading anything.
-  const errors = new ErrorCollector();
-  for (const id of selected) errors.attempt(() => seedConfigFor(manifest.nodes[id]!));
-  errors.throwIfAny();
+  checkSeedConfigs(selected.map((id) => manifest.nodes[id]!));
 
   const adapter = await createAdapter(session.target, session.root, session.threads);
   let results: NodeResult[] = [];
@@ -44,6 +42,7 @@ export async function seedTask(session: Session, options: SeedOptions, reporter:
       await adapter.open();
       reporter.info(`Loading ${selected.length} seed${selected.length === 1 ? '' : 's'} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
       const nodes = selected.map((id) => manifest.nodes[id]!);
+      await checkSeedTypes(adapter, nodes);
       await ensureSchemas(adapter, nodes);
       const history = new RunHistory(adapter, session.target.config.schema);
       await withConnection(adapter, (connection) => history.ensure(connection));
@@ -56,6 +55,41 @@ export async function seedTask(session: Session, options: SeedOptions, reporter:
   writeRunResults(session.targetPath, summary, { ...manifest.metadata }, redact);
   reporter.summary(summary);
   return summary;
+}
+
+/** Every broken seed config at once (a project error, exit code 2), before anything loads. */
+export function checkSeedConfigs(seeds: readonly CompiledNode[]): void {
+  const errors = new ErrorCollector();
+  for (const node of seeds) errors.attempt(() => seedConfigFor(node));
+  errors.throwIfAny();
+}
+
+/**
+ * The column_types smelt does not know itself, asked of the database (`cast(null as <type>)`)
+ * before anything loads: a type it does not have is a config error, not a failed load.
+ */
+export async function checkSeedTypes(adapter: Adapter, seeds: readonly CompiledNode[]): Promise<void> {
+  const uses = new Map<string, { node: CompiledNode; column: string }[]>();
+  for (const node of seeds) {
+    for (const [column, type] of Object.entries(seedConfigFor(node).columnTypes)) {
+      if (!type.kind) uses.set(type.sql, [...(uses.get(type.sql) ?? []), { node, column }]);
+    }
+  }
+  if (uses.size === 0) return;
+  const errors = new ErrorCollector();
+  await withConnection(adapter, async (connection) => {
+    for (const [sql, seedsUsing] of uses) {
+      try {
+        await connection.query(`select cast(null as ${sql}) as probe`);
+      } catch (error) {
+        const said = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+        for (const { node, column } of seedsUsing) {
+          errors.add(new ConfigError(`Seed ${node.name}: column_types.${column} is not a type ${adapter.type} has: ${sql}`, { file: node.patchPath ?? 'project.yml', node: node.uniqueId }, `${said} Use a type such as integer, bigint, numeric(12,2), date or text.`));
+        }
+      }
+    }
+  });
+  errors.throwIfAny();
 }
 
 async function loadAll(session: Session, adapter: Adapter, history: RunHistory, ids: string[], options: SeedOptions, reporter: Reporter, redact: (text: string) => string): Promise<NodeResult[]> {
