@@ -109,6 +109,20 @@ describe.each(await dialects())('loadChanges on %s', (dialect) => {
     expect((wrong as MalformedEventError).where).toBe('cdc/b.ndjson.gz:1');
   });
 
+  it('refuses, or quarantines, an event whose value its column type cannot read', async () => {
+    const good = fixtureLine('stream-1.ndjson', 0);
+    const parsed = JSON.parse(good) as { payload?: { after?: Record<string, unknown> }; after?: Record<string, unknown> };
+    const after = parsed.payload?.after ?? parsed.after!;
+    const badKey = JSON.stringify(parsed).replace(JSON.stringify(after), JSON.stringify({ ...after, id: 'abc' }));
+    const root = project({ 'cdc/a.ndjson': `${good}\n${badKey}\n` });
+    const failed = await loadChanges({ adapter, source: source('typed'), root }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(MalformedEventError);
+    expect((failed as MalformedEventError).where).toBe('cdc/a.ndjson:2');
+    expect((failed as MalformedEventError).message).toMatch(/id is "abc", not a whole number/);
+    const kept = await loadChanges({ adapter, source: source('typed_kept', 'quarantine'), root });
+    expect([kept.newEvents, kept.rejected]).toEqual([1, 1]);
+  });
+
   it('quarantines bad events in batches too', async () => {
     const root = project({ 'cdc/c.ndjson': 'malformed.ndjson' });
     const report = await loadChanges({ adapter, source: source('quarantined', 'quarantine'), root, batchSize: 2 });

@@ -11,6 +11,7 @@ import { eventId, readEnvelope, type ChangeEvent } from './debezium.js';
 import { expandGlobs } from './file-glob.js';
 import { jsonSqlFor } from './json-sql.js';
 import { openText, readJsonValues, type JsonValue } from './json-values.js';
+import { unreadableValue } from './value-check.js';
 
 /** A change event that cannot be read, with the file and line it is on. */
 export class MalformedEventError extends SmeltError {}
@@ -228,6 +229,11 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
     else if (result.kind === 'invalid') bad(value.line, result.reason, value.text);
     else {
       const event = result.event;
+      const unreadable = unreadableColumn(event, source);
+      if (unreadable) {
+        bad(value.line, unreadable, value.text);
+        return;
+      }
       stats.events++;
       const id = eventId(event);
       for (const name of Object.keys(event.after ?? event.before ?? {})) columns.add(name);
@@ -295,4 +301,17 @@ async function fileChecksum(path: string): Promise<string> {
 function isZlibError(error: unknown): error is Error {
   const code = (error as { code?: unknown } | undefined)?.code;
   return error instanceof Error && typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** The first value of the event that its column's declared type cannot read (value-check.ts), described. */
+function unreadableColumn(event: ChangeEvent, source: CdcSource): string | undefined {
+  for (const column of [...source.key, ...source.columns]) {
+    if (!column.dataType) continue;
+    for (const image of [event.after, event.before]) {
+      const value = image?.[column.name];
+      const expected = unreadableValue(value, column.dataType);
+      if (expected) return `${column.name} is ${JSON.stringify(value)}, not ${expected} as its type ${column.dataType} needs`;
+    }
+  }
+  return undefined;
 }

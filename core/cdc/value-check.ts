@@ -1,0 +1,55 @@
+/**
+ * Whether a change event's values can be read as the types their columns declare, the way the
+ * change log and the cdc models read them (json-sql.ts typedField: dates and timestamps as
+ * text or as numbers since the epoch, everything else cast from its text). Checked when the
+ * event is loaded, so a value no model could read is a malformed event at its file and line
+ * (or quarantined), not a model that fails on every run after. Only types whose text smelt can
+ * judge the same way both databases do are checked; any other passes.
+ */
+export function unreadableValue(value: unknown, dataType: string): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const type = dataType.trim().toLowerCase().replace(/\s+/g, ' ');
+  const integer = INTEGER_RANGE[type];
+  if (integer !== undefined) return readsAsInteger(value, integer) ? undefined : 'a whole number in its range';
+  if (/^(numeric|decimal)( ?\(\s*\d+\s*(,\s*\d+\s*)?\))?$|^(real|float4?|float8|double( precision)?)$/.test(type)) {
+    return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && NUMBER.test(value.trim())) ? undefined : 'a number';
+  }
+  if (type === 'date') return isWholeNumber(value) || (typeof value === 'string' && (TIMESTAMP.test(value.trim()) || SPECIAL.test(value.trim()))) ? undefined : 'a date (YYYY-MM-DD, or days since 1970-01-01)';
+  if (/^(timestamptz|timestamp( ?\(\d+\))?( with(out)? time zone)?|datetime)$/.test(type)) {
+    return isWholeNumber(value) || (typeof value === 'string' && (TIMESTAMP.test(value.trim()) || SPECIAL.test(value.trim()))) ? undefined : 'a timestamp (ISO 8601, or milli- or microseconds since 1970)';
+  }
+  if (type === 'boolean' || type === 'bool') {
+    return typeof value === 'boolean' || value === 0 || value === 1 || (typeof value === 'string' && BOOLEAN.test(value.trim())) ? undefined : 'true or false';
+  }
+  return undefined;
+}
+
+const INTEGER_RANGE: Record<string, bigint> = {
+  smallint: 2n ** 15n, int2: 2n ** 15n,
+  integer: 2n ** 31n, int: 2n ** 31n, int4: 2n ** 31n,
+  bigint: 2n ** 63n, int8: 2n ** 63n,
+};
+
+function readsAsInteger(value: unknown, limit: bigint): boolean {
+  let n: bigint;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return false;
+    n = BigInt(value);
+  } else if (typeof value === 'string' && /^[+-]?\d+$/.test(value.trim())) {
+    n = BigInt(value.trim());
+  } else {
+    return false;
+  }
+  return n >= -limit && n < limit;
+}
+
+function isWholeNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$/i;
+// A date, then optionally a time, fractions, and a zone (Z, an offset, or a zone name); both
+// databases read such text as a date too.
+const TIMESTAMP = /^\d{4,}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{1,2}(:?\d{2})?|[A-Za-z][A-Za-z_/+-]*)?$/;
+const SPECIAL = /^(-?infinity|epoch)$/i;
+const BOOLEAN = /^(t|f|true|false|y|n|yes|no|1|0)$/i;
