@@ -395,6 +395,23 @@ describe.each(await dialects())('state-based runs on %s', (dialect) => {
     expect(partial.stdout).toContain('Running 3 models');
   });
 
+  it('run --changed rebuilds the models that select * from one that gained a column, and theirs', async () => {
+    const project = fixture(dialect, {
+      ...files,
+      'models/wide.sql': "{{ config(materialized='table') }}\nselect * from {{ ref('a') }}\n",
+      'models/wider.sql': "select w.*, 1 as one from {{ ref('wide') }} as w\n",
+    });
+    expect((await project.cli('run')).code).toBe(0);
+    project.write({ 'models/a.sql': "select 1 as id, 10 as amount, 'new' as note\n" });
+    const result = await project.cli('run', '--changed');
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/widened\s+wide\s+non-breaking\s+selects \* from a, which gained columns/);
+    expect(result.stdout).toMatch(/widened\s+wider\s+non-breaking\s+selects \* from wide/);
+    expect(result.stdout).toContain('Running 3 models');
+    const [row] = await project.query<{ note: string }>(`select note from ${project.schema}.wider`);
+    expect(row!.note).toBe('new');
+  });
+
   it('state:modified+ selects changed models and their downstream (dbt semantics)', async () => {
     const project = fixture(dialect, files);
     expect((await project.cli('run')).code).toBe(0);

@@ -5,6 +5,8 @@ export type ChangeKind = 'breaking' | 'non-breaking';
 export interface ChangeClass {
   kind: ChangeKind;
   reason: string;
+  /** Non-breaking: the columns added at the end (a model selecting * from it gains them). */
+  addedColumns?: string[];
 }
 
 /**
@@ -24,7 +26,7 @@ export async function classifyChange(parser: SqlParser, previousSql: string, cur
     const names = added.map(columnName).join(', ');
     const grain = grainChange(b, added);
     if (grain) return { kind: 'breaking', reason: `column${added.length === 1 ? '' : 's'} added at the end (${names}), but ${grain}` };
-    return { kind: 'non-breaking', reason: `column${added.length === 1 ? '' : 's'} added at the end: ${names}` };
+    return { kind: 'non-breaking', reason: `column${added.length === 1 ? '' : 's'} added at the end: ${names}`, addedColumns: added.map(columnName) };
   }
   return { kind: 'breaking', reason: 'the query logic changed' };
 }

@@ -5,7 +5,7 @@ import type { CompiledNode, Manifest } from '../manifest/types.js';
 import { classifyChange, type ChangeKind } from './classify-change.js';
 import { stateStatus, type RunState } from './run-state.js';
 
-export type ChangeStatus = 'new' | 'modified' | 'missing' | 'stale' | 'downstream';
+export type ChangeStatus = 'new' | 'modified' | 'missing' | 'stale' | 'widened' | 'downstream';
 
 export interface PlannedChange {
   uniqueId: string;
@@ -19,13 +19,15 @@ export interface PlannedChange {
  * `run --changed`: the models whose SQL, config, macros or vars changed since their last
  * successful build on this target, the ones new or missing from the warehouse, the ones built
  * before an ancestor's last breaking build (stale: a run that failed or skipped them, or one
- * that built the ancestor alone), and everything downstream of a breaking change. Unchanged
- * models and the downstream of non-breaking changes are left as they are.
+ * that built the ancestor alone), the models that select * from one that gained columns, and
+ * everything downstream of a breaking change. Unchanged models and the rest of the downstream
+ * of non-breaking changes are left as they are.
  */
 export async function planChanges(manifest: Manifest, dag: Dag, candidates: readonly string[], state: RunState | undefined, adapter: Adapter, redact: (text: string) => string = (t) => t): Promise<PlannedChange[]> {
   const models = candidates.map((id) => manifest.nodes[id]).filter((n): n is CompiledNode => !!n && n.resourceType === 'model');
   const existing = await existingRelations(adapter, models);
   const changes = new Map<string, PlannedChange>();
+  const widened: string[] = [];
   const parser = await createSqlParser();
   try {
     for (const node of models) {
@@ -37,8 +39,23 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
         changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'missing', kind: 'breaking', reason: 'its relation is not in the warehouse' });
       } else if (status === 'modified') {
         const previous = state!.nodes[node.uniqueId]!;
-        const { kind, reason } = await classifyChange(parser, previous.compiledSql, redact(node.compiledSql));
+        const { kind, reason, addedColumns } = await classifyChange(parser, previous.compiledSql, redact(node.compiledSql));
         changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'modified', kind, reason });
+        if (addedColumns) widened.push(node.uniqueId);
+      }
+    }
+    // A model that selects * from one that gained columns gains them too, but only when rebuilt
+    // (a PostgreSQL view or a table keeps the columns it was built with); and so on down.
+    const selectedModels = new Set(models.map((m) => m.uniqueId));
+    while (widened.length > 0) {
+      const parent = widened.shift()!;
+      for (const child of dag.descendants(parent, 1)) {
+        const node = manifest.nodes[child];
+        if (!node || !selectedModels.has(child) || changes.has(child)) continue;
+        const ast = await parser.parse(redact(node.compiledSql));
+        if (ast && !JSON.stringify(ast).includes('"class":"STAR"')) continue;
+        changes.set(child, { uniqueId: child, name: node.name, status: 'widened', kind: 'non-breaking', reason: `selects * from ${manifest.nodes[parent]?.name ?? parent}, which gained columns` });
+        widened.push(child);
       }
     }
   } finally {
