@@ -9,7 +9,7 @@ const classify = (before: string, after: string) => classifyChange(parser, befor
 
 describe('classifyChange', () => {
   it('calls a column added at the end non-breaking, and changed logic breaking', async () => {
-    expect(await classify('select a from t', 'select a, b as c from t')).toEqual({ kind: 'non-breaking', reason: 'column added at the end: c' });
+    expect(await classify('select a from t', 'select a, b as c from t')).toEqual({ kind: 'non-breaking', reason: 'column added at the end: c', addedColumns: ['c'] });
     expect(await classify('select a from t', 'select a  -- same\nfrom t')).toMatchObject({ kind: 'non-breaking' });
     expect(await classify('select a from t', 'select a from t where a > 1')).toMatchObject({ kind: 'breaking', reason: 'the query logic changed' });
     expect(await classify('select a, b from t', 'select a from t')).toMatchObject({ kind: 'breaking' });
