@@ -205,6 +205,36 @@ unit_tests:
     expect(errors[0]!.where).toBe('models/aa.sql (model.fixture.aa)');
   });
 
+  it('refuses config values of the wrong type, each at its node', async () => {
+    const result = await fixture({
+      'models/a.sql': "{{ config(enabled='false') }}\nselect 1 as id\n",
+      'models/b.sql': "{{ config(schema=['raw']) }}\nselect 1 as id\n",
+      'models/c.sql': '{{ config(tags=5) }}\nselect 1 as id\n',
+    }).cli('compile');
+    expectCleanFailure(result, 2);
+    expect(errorBlocks(result.stderr).map((e) => e.message).sort()).toEqual([
+      'enabled of a must be true or false, not "false"',
+      'schema of b must be a name, not ["raw"]',
+      'tags of c must be a name or a list of names, not [5]',
+    ]);
+  });
+
+  it('renders Jinja in project.yml folder config and reads the result as a value', async () => {
+    const projectYml = `name: fixture
+models:
+  fixture:
+    +enabled: "{{ var('on', true) }}"
+    +tags: ["{{ target.name }}_tag"]
+`;
+    const project = fixture({ 'models/a.sql': 'select 1 as id\n' }, { projectYml });
+    const on = await project.cli('ls', '-s', 'tag:dev_tag');
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toContain('fixture.a');
+    const off = await project.cli('ls', '--vars', '{on: false}');
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.stdout).not.toContain('fixture.a');
+  });
+
   it('prints the stack trace only with --debug', async () => {
     const result = await fixture(BROKEN).cli('compile', '--debug');
     expect(result.code).toBe(2);

@@ -114,6 +114,7 @@ export function compileProject(options: CompileOptions): CompileResult {
   const renderName = (text: string, path: string): string => (text.includes('{{') || text.includes('{%') ? context.renderText({ path, text }).trim() : text);
   const sources = collectSources(project, run, errors, renderName);
   const candidates = collectCandidates(project, errors);
+  renderFolderConfig(candidates, (text) => context.renderText({ path: 'project.yml', text }), errors);
   attachProperties(project, candidates, errors);
 
   // Pass 1: config and dependencies. A model that fails here is not rendered again in pass 2,
@@ -159,7 +160,8 @@ export function compileProject(options: CompileOptions): CompileResult {
       });
     });
     // Not built, but its relation stays known: a model that refs it compiles (and says nothing more).
-    if (candidate.resourceType === 'model') {
+    if (!errors.attempt(() => checkConfigTypes(candidate))) failed.add(candidate.uniqueId);
+    else if (candidate.resourceType === 'model') {
       const materialized = (config.materialized ?? 'view') as string;
       if (!MATERIALIZATIONS.includes(materialized as Materialization)) {
         errors.add(new ConfigError(`Unknown materialization '${materialized}'`, { file: candidate.file.path, node: candidate.uniqueId }, `Use one of: ${MATERIALIZATIONS.join(', ')}.`));
@@ -608,6 +610,64 @@ function schemaFor(candidate: Candidate, environment: TemplateEnvironment, conte
   return custom ? `${run.target.schema}_${custom.trim()}` : run.target.schema;
 }
 
+/**
+ * dbt renders Jinja in project.yml's config values (`+enabled: "{{ var('x', true) }}"`) and reads
+ * the result as a value: true / false, a whole number, none, else text. Not hooks: they render
+ * when they run. Each distinct text renders once.
+ */
+function renderFolderConfig(candidates: Map<string, Candidate>, render: (text: string) => string, errors: ErrorCollector): void {
+  const rendered = new Map<string, unknown>();
+  const value = (text: string): unknown => {
+    if (!rendered.has(text)) rendered.set(text, errors.attempt(() => nativeValue(render(text).trim())));
+    return rendered.get(text);
+  };
+  for (const candidate of candidates.values()) {
+    for (const [key, raw] of Object.entries(candidate.config)) {
+      if (HOOK_KEYS.has(key)) continue;
+      if (typeof raw === 'string' && isTemplate(raw)) candidate.config[key] = value(raw);
+      else if (Array.isArray(raw) && raw.some((v) => typeof v === 'string' && isTemplate(v))) candidate.config[key] = raw.map((v) => (typeof v === 'string' && isTemplate(v) ? value(v) : v));
+    }
+  }
+}
+
+const HOOK_KEYS = new Set(['pre-hook', 'post-hook', 'pre_hook', 'post_hook']);
+
+function isTemplate(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
+}
+
+function nativeValue(text: string): unknown {
+  if (/^true$/i.test(text)) return true;
+  if (/^false$/i.test(text)) return false;
+  if (/^(none|null)$/i.test(text)) return null;
+  if (/^-?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  return text;
+}
+
+/**
+ * The config keys every node has, checked for their type once every config() call is in (dbt
+ * validates them the same way): `enabled: "false"` or `schema: [raw]` would otherwise be taken
+ * as enabled, or as no schema, without a word. Returns true when they are fine.
+ */
+function checkConfigTypes(candidate: Candidate): true {
+  const config = candidate.config;
+  const where = { file: candidate.file.path, node: candidate.uniqueId };
+  const hint = (key: string, example: string) => `Set ${key} in project.yml, the YAML properties or the config() call of ${candidate.name}, e.g. ${key}: ${example}.`;
+  for (const key of ['enabled', 'full_refresh'] as const) {
+    const value = config[key];
+    if (value !== undefined && value !== null && typeof value !== 'boolean') throw new ConfigError(`${key} of ${candidate.name} must be true or false, not ${JSON.stringify(value)}`, where, hint(key, 'false'));
+  }
+  for (const key of ['schema', 'database', 'alias', 'materialized'] as const) {
+    const value = config[key];
+    if (value !== undefined && value !== null && typeof value !== 'string') throw new ConfigError(`${key} of ${candidate.name} must be a name, not ${JSON.stringify(value)}`, where, hint(key, key === 'materialized' ? 'table' : 'raw'));
+  }
+  const tags = config.tags;
+  if (tags !== undefined && tags !== null && typeof tags !== 'string' && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) {
+    throw new ConfigError(`tags of ${candidate.name} must be a name or a list of names, not ${JSON.stringify(tags)}`, where, hint('tags', '[nightly, finance]'));
+  }
+  return true;
+}
+
 function toColumns(columns: ColumnProperties[] | undefined): Record<string, ColumnInfo> {
   const result: Record<string, ColumnInfo> = {};
   for (const column of columns ?? []) {
@@ -629,7 +689,7 @@ function toNode(candidate: Candidate, relation: RelationName, targetSchema: stri
     ...raw,
     materialized: (raw.materialized ?? 'view') as Materialization,
     enabled: raw.enabled !== false,
-    tags: (raw.tags as string[] | undefined) ?? [],
+    tags: typeof raw.tags === 'string' ? [raw.tags] : ((raw.tags as string[] | undefined) ?? []),
   };
   void targetSchema;
   return {
