@@ -67,6 +67,20 @@ describe.each(await dialects())('target lock on %s', (dialect) => {
   });
 
   if (dialect === 'postgres') {
+    it('a run stopped with Ctrl-C (SIGINT) leaves no lock file behind', async () => {
+      const project = new FixtureProject(dialect, { 'models/slow.sql': slowModel(dialect) });
+      projects.push(project);
+      const holder = startRun(project);
+      await waitForLockFile(project);
+      holder.child.kill('SIGINT');
+      await holder.done;
+      expect(holder.child.signalCode).toBe('SIGINT');
+      expect(readdirSync(join(project.dir, 'target', 'locks'))).toEqual([]);
+      const next = await project.cli('run');
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.stderr).not.toContain('stale lock');
+    });
+
     it('the PostgreSQL advisory lock names the holding session even without the lock file', async () => {
       const project = new FixtureProject(dialect, { 'models/slow.sql': slowModel(dialect), 'models/fast.sql': 'select 1 as y\n' });
       projects.push(project);

@@ -48,7 +48,21 @@ export async function acquireTargetLock(session: Session, adapter: Adapter, opti
     waitedFor = held;
     await sleep(250);
   }
-  const releaseFile = () => rmSync(path, { force: true });
+  // Interrupted (Ctrl-C, kill): the file goes with the process, so the next command has no stale
+  // lock to take over. Only where nothing else handles the signal (capture and dev stop on it
+  // and release the lock themselves); then the signal is raised again, to end as it would have.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 0) return;
+    releaseFile();
+    process.kill(process.pid, signal);
+  };
+  const releaseFile = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    rmSync(path, { force: true });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   if (!adapter.tryCommandLock) return async () => releaseFile();
   try {
     for (;;) {
