@@ -235,6 +235,18 @@ models:
     expect(off.stdout).not.toContain('fixture.a');
   });
 
+  it('warns about folder config that applies to no folder, with a suggestion', async () => {
+    const projectYml = `name: fixture
+models:
+  fixture:
+    gld:
+      +materialized: table
+`;
+    const result = await fixture({ 'models/gold/a.sql': 'select 1 as id\n' }, { projectYml }).cli('compile');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: models: gld in project\.yml applies to no folder under models\n\s+--> project\.yml:\d+\n\s+hint: Did you mean 'gold'\?/);
+  });
+
   it('prints the stack trace only with --debug', async () => {
     const result = await fixture(BROKEN).cli('compile', '--debug');
     expect(result.code).toBe(2);

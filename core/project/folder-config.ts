@@ -58,6 +58,28 @@ export function mergeConfigKey(merged: Record<string, unknown>, key: string, val
   }
 }
 
+/**
+ * The folder paths a config tree names (`models: {gold: {+schema: gold}}` names [gold]), below
+ * the project's own name where that is the first level, each with its keys in the tree (`at`):
+ * to tell which apply to no folder, and where they are written.
+ */
+export function configFolderPaths(tree: Record<string, unknown>, projectName: string): { folders: string[]; at: string[] }[] {
+  const paths: { folders: string[]; at: string[] }[] = [];
+  const walk = (level: Record<string, unknown>, folders: string[], at: string[]): void => {
+    for (const [key, value] of Object.entries(level)) {
+      if (key.startsWith('+') || PLAIN_CONFIG_KEYS.has(key) || !isRecord(value)) continue;
+      if (at.length === 0 && key === projectName) {
+        walk(value, folders, [key]);
+        continue;
+      }
+      paths.push({ folders: [...folders, key], at: [...at, key] });
+      walk(value, [...folders, key], [...at, key]);
+    }
+  };
+  walk(tree, [], []);
+  return paths;
+}
+
 export function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown> | undefined): Record<string, unknown> {
   const merged = { ...base };
   for (const [key, value] of Object.entries(extra ?? {})) mergeConfigKey(merged, key, value);

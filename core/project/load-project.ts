@@ -8,6 +8,8 @@ import { PrecompiledTemplates } from '../template/template-precompile.js';
 import { templateCachePath } from '../template/template-cache.js';
 import { YamlCache } from './yaml-cache.js';
 import { YamlFile } from './yaml-file.js';
+import { configFolderPaths } from './folder-config.js';
+import { didYouMean } from '../util/suggest.js';
 
 export const PROJECT_FILE = 'project.yml';
 
@@ -87,7 +89,7 @@ export function readProjectFile(root: string): { config: ProjectFile; yaml: Yaml
 
 /** Reads project.yml, discovers every file and parses every YAML property file. Collects all problems. */
 export function loadProject(root: string): Project {
-  const { config, warnings, file } = readProjectFile(root);
+  const { config, warnings, file, yaml: projectYaml } = readProjectFile(root);
   const collector = new ErrorCollector();
   warnings.forEach((w) => collector.warn(w));
   const read = (paths: string[]): ProjectSourceFile[] => paths.map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
@@ -117,6 +119,27 @@ export function loadProject(root: string): Project {
     });
   }
 
+  const snapshots = read(discoverFiles(root, config['snapshot-paths'], ['.sql']));
+  const seeds = discoverFiles(root, config['seed-paths'], ['.csv']);
+  // dbt warns about config paths that apply to nothing: a misspelt folder (gld: for gold:)
+  // would otherwise leave its models on the defaults without a word.
+  const sections = [
+    { key: 'models', roots: modelPaths, files: models.map((f) => f.path) },
+    { key: 'seeds', roots: config['seed-paths'], files: seeds },
+    { key: 'snapshots', roots: config['snapshot-paths'], files: snapshots.map((f) => f.path) },
+  ] as const;
+  for (const section of sections) {
+    const folders = section.files.map((path) => folderOf(path, section.roots));
+    const tree = (config as Record<string, unknown>)[section.key];
+    if (!tree || typeof tree !== 'object') continue;
+    for (const { folders: path, at } of configFolderPaths(tree as Record<string, unknown>, config.name)) {
+      if (folders.some((f) => path.every((part, i) => f[i] === part))) continue;
+      const siblings = new Set(folders.filter((f) => f.length >= path.length && path.slice(0, -1).every((part, i) => f[i] === part)).map((f) => f[path.length - 1]!));
+      const line = projectYaml.lineOf([section.key, ...at]);
+      collector.warn(new ConfigError(`${section.key}: ${path.join('.')} in ${file} applies to no folder under ${section.roots.join(', ')}`, { file, ...(line ? { line } : {}) }, didYouMean(path.at(-1)!, siblings) ?? 'Check the folder names, or remove the entry.'));
+    }
+  }
+
   const project: Project = {
     root,
     config,
@@ -124,9 +147,9 @@ export function loadProject(root: string): Project {
     name: config.name,
     models,
     macros: read(discoverFiles(root, config['macro-paths'], ['.sql'])),
-    snapshots: read(discoverFiles(root, config['snapshot-paths'], ['.sql'])),
+    snapshots,
     tests,
-    seeds: discoverFiles(root, config['seed-paths'], ['.csv']),
+    seeds,
     properties,
     warnings: collector.warnings,
   };
@@ -135,4 +158,11 @@ export function loadProject(root: string): Project {
   if (collector.errors.length > 0) precompiled?.discard();
   collector.throwIfAny();
   return project;
+}
+
+/** The folders of a file below whichever of `roots` holds it (`models/gold/x.sql` -> [gold]). */
+function folderOf(path: string, roots: readonly string[]): string[] {
+  const root = roots.find((r) => path.startsWith(`${r.replace(/\/$/, '')}/`));
+  const rest = root ? path.slice(root.replace(/\/$/, '').length + 1) : path;
+  return rest.split('/').slice(0, -1);
 }
