@@ -125,6 +125,11 @@ export interface Adapter {
    */
   tryCommandLock?(name: string, owner: string): Promise<{ acquired: true; release(): Promise<void> } | { acquired: false; holder: string }>;
   /**
+   * Cancels whatever the adapter's connections are running on a server (a command interrupted
+   * with Ctrl-C). Absent where the database lives in the process and ends with it (DuckDB).
+   */
+  cancelRunning?(): Promise<void>;
+  /**
    * Creates the table `load.relation` and fills it from a CSV file through the database's bulk
    * path (never row-by-row INSERTs). Runs on `connection`, inside its open transaction if any.
    */

@@ -6,6 +6,9 @@ import { SmeltError } from '../errors.js';
 import type { Session } from '../session.js';
 import type { Reporter } from './reporter.js';
 
+/** How long an interrupted command waits for its statements on the server to be cancelled. */
+const CANCEL_WAIT_MS = 3000;
+
 /** Two commands writing the same target at once. */
 export class LockError extends SmeltError {
   override readonly kind = 'database';
@@ -48,21 +51,25 @@ export async function acquireTargetLock(session: Session, adapter: Adapter, opti
     waitedFor = held;
     await sleep(250);
   }
-  // Interrupted (Ctrl-C, kill): the file goes with the process, so the next command has no stale
-  // lock to take over. Only where nothing else handles the signal (capture and dev stop on it
-  // and release the lock themselves); then the signal is raised again, to end as it would have.
+  // Interrupted (Ctrl-C, kill): the statements still running on a database server are
+  // cancelled (they would hold locks and names the next command needs), and the file goes with
+  // the process, so the next command has no stale lock to take over. Only where nothing else
+  // handles the signal (capture and dev stop on it and release the lock themselves); then the
+  // signal is raised again, to end as it would have. A second Ctrl-C ends it at once.
   const onSignal = (signal: NodeJS.Signals) => {
     if (process.listenerCount(signal) > 0) return;
     releaseFile();
-    process.kill(process.pid, signal);
+    const cancelled = adapter.cancelRunning?.().catch(() => undefined) ?? Promise.resolve();
+    void Promise.race([cancelled, sleep(CANCEL_WAIT_MS)]).then(() => process.kill(process.pid, signal));
   };
   const releaseFile = () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     rmSync(path, { force: true });
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // First in line, so the listeners of a command that stops on the signal are still there to see.
+  process.prependOnceListener('SIGINT', onSignal);
+  process.prependOnceListener('SIGTERM', onSignal);
   if (!adapter.tryCommandLock) return async () => releaseFile();
   try {
     for (;;) {

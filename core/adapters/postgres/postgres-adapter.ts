@@ -47,6 +47,8 @@ export class PostgresAdapter implements Adapter {
   readonly dialect = new Dialect('postgres');
   readonly capabilities: Capabilities = { ...DEFAULT_CAPABILITIES, dropCascadesDependentViews: true, merge: true, indexUniqueKeys: true, sharedTestScans: true };
   private pool: pg.Pool | undefined;
+  /** Server process ids of the connections handed out and not yet released (cancelRunning). */
+  private readonly busy = new Set<number>();
 
   constructor(private readonly options: PostgresAdapterOptions) {}
 
@@ -82,7 +84,27 @@ export class PostgresAdapter implements Adapter {
     } catch (error) {
       throw translateConnectError(error, this.where);
     }
-    return new PostgresConnection(client);
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (pid !== undefined) this.busy.add(pid);
+    return new PostgresConnection(client, () => {
+      if (pid !== undefined) this.busy.delete(pid);
+    });
+  }
+
+  /**
+   * Cancels the statements of every connection handed out (pg_cancel_backend, from a connection
+   * of its own): a command interrupted with Ctrl-C must not leave its statements running on the
+   * server, where they would still hold locks and names the next command needs.
+   */
+  async cancelRunning(): Promise<void> {
+    if (this.busy.size === 0) return;
+    const client = new pg.Client({ host: this.options.host, port: this.options.port, user: this.options.user, password: this.options.password, database: this.options.database, application_name: 'smelt' });
+    await client.connect();
+    try {
+      await client.query('select pg_cancel_backend(pid) from unnest($1::int[]) as pid', [[...this.busy]]);
+    } finally {
+      await client.end();
+    }
   }
 
   async getRelation(connection: Connection, relation: RelationName): Promise<RelationInfo | undefined> {
@@ -239,7 +261,7 @@ export class PostgresAdapter implements Adapter {
 
 class PostgresConnection implements Connection {
   private released = false;
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(private readonly client: pg.PoolClient, private readonly onRelease: () => void = () => undefined) {}
 
   async execute(sql: string): Promise<ExecuteResult> {
     try {
@@ -275,6 +297,7 @@ class PostgresConnection implements Connection {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.onRelease();
     this.client.release();
   }
 
