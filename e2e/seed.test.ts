@@ -107,6 +107,17 @@ describe('smelt seed', async () => {
         expect(await textRows(p, 'named')).toEqual([['x', '1']]);
       });
 
+      it('loads values longer than DuckDB\'s 2 MB line limit, quoted or not', async () => {
+        const long = 'x'.repeat(3_000_000);
+        const p = fixture(dialect, { 'seeds/quoted.csv': `id,v\n1,"${long}, with a comma"\n2,short\n`, 'seeds/plain.csv': `id,v\n1,${long}\n2,short\n` });
+        const result = await p.cli('seed');
+        expect(result.code, result.stdout + result.stderr).toBe(0);
+        for (const [table, length] of [['quoted', 3_000_014], ['plain', 3_000_000]] as const) {
+          const rows = await p.query<{ id: number; n: number }>(`select id, length(v) as n from ${p.schema}.${table} order by id`);
+          expect(rows.map((r) => [Number(r.id), Number(r.n)])).toEqual([[1, length], [2, 5]]);
+        }
+      });
+
       it('skips an unchanged file, reloads it with --full-refresh, and keeps a run history', async () => {
         const p = fixture(dialect, { 'seeds/codes.csv': 'code,label\n1,one\n2,two\n' });
         expect((await p.cli('seed')).code).toBe(0);

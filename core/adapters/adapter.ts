@@ -178,6 +178,11 @@ export interface CsvBulkLoad {
    * Default true: they read back in file order. Adapters that stream the file keep it anyway.
    */
   keepOrder?: boolean;
+  /**
+   * Room for records up to this many bytes, where the adapter's reader limits a record's length
+   * (DuckDB: 2 MB unless told): set on a second try, after the reader refused a valid file.
+   */
+  longestRecordBytes?: number;
 }
 
 export interface CsvColumn {

@@ -96,9 +96,10 @@ export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcom
 
   let shape: CsvShape = inspection;
   let loaded: { rows: number; fileHash: string };
+  let longRecords: number | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      loaded = await loadIntoTemp(options, shape, config.delimiter, config.header, inspect);
+      loaded = await loadIntoTemp(options, shape, config.delimiter, config.header, inspect, longRecords);
       break;
     } catch (error) {
       if (error instanceof SeedNotUtf8) {
@@ -116,7 +117,17 @@ export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcom
       // csv-parse reads the whole file: it throws the located SeedError for a problem it finds,
       // else tells whether wider types would do (a value the database refused for its type).
       const full = await diagnoseCsv(inspect);
-      if (sameTypes(full.columns, shape.columns)) throw toSeedError(error, node.path);
+      if (sameTypes(full.columns, shape.columns)) {
+        // The file reads well, but the database's reader gave up on a record longer than its line
+        // limit (DuckDB's message for a long quoted value is an unterminated quote): once more,
+        // with room for a record as long as the file.
+        const size = statSync(inspect.path).size;
+        if (longRecords === undefined && LINE_LIMIT_ERROR.test(error.message) && size <= LONG_RECORD_MAX_BYTES) {
+          longRecords = size + 1;
+          continue;
+        }
+        throw toSeedError(error, node.path);
+      }
       shape = full;
     }
   }
@@ -137,7 +148,13 @@ export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcom
 }
 
 /** Creates the temporary table and fills it, in one transaction: on any error nothing is left. */
-async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter: string, header: boolean, inspect: InspectOptions): Promise<{ rows: number; fileHash: string }> {
+/** What DuckDB's reader says when a record is longer than its line limit. */
+const LINE_LIMIT_ERROR = /maximum line size|unterminated quote/i;
+
+/** Files up to this size are tried again with room for a record as long as the file. */
+const LONG_RECORD_MAX_BYTES = 512 * 1024 * 1024;
+
+async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter: string, header: boolean, inspect: InspectOptions, longestRecordBytes?: number): Promise<{ rows: number; fileHash: string }> {
   const { adapter, connection, node } = options;
   const temp = { ...node.relation, identifier: tempIdentifier(node.relation.identifier) };
   const columns = shape.columns.map(toCsvColumn);
@@ -164,7 +181,7 @@ async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter
   return connection.transaction(async () => {
     await connection.execute(adapter.dialect.drop(temp, 'table', { ifExists: true }));
     const keepOrder = inspect.config.preserveOrder ?? totalBytes <= ORDERED_LOAD_MAX_BYTES;
-    const load: Omit<CsvBulkLoad, 'open'> = { relation: temp, path: inspect.path, columns, delimiter, header, skipLines: shape.skipLines, keepOrder };
+    const load: Omit<CsvBulkLoad, 'open'> = { relation: temp, path: inspect.path, columns, delimiter, header, skipLines: shape.skipLines, keepOrder, ...(longestRecordBytes ? { longestRecordBytes } : {}) };
     let checked: CsvCheckStream;
     let rows: number;
     if (adapter.capabilities.bulkLoadReadsFile) {

@@ -28,9 +28,10 @@ export function duckdbCsvLoad(dialect: Dialect, load: CsvBulkLoad): string {
     'null_padding = false',
     `encoding = 'utf-8'`,
     // 4 MB read buffers instead of 32 MB: a fraction of the memory, no slower (bench/README.md,
-    // P3). An explicit buffer size also raises the line limit to it: keep DuckDB's default.
-    `buffer_size = ${CSV_BUFFER_SIZE}`,
-    `max_line_size = ${MAX_LINE_SIZE}`,
+    // P3). An explicit buffer size also raises the line limit to it: keep DuckDB's default,
+    // unless a record needs more (longestRecordBytes; the buffer must be larger than a line).
+    `buffer_size = ${Math.max(CSV_BUFFER_SIZE, 2 * (load.longestRecordBytes ?? 0))}`,
+    `max_line_size = ${Math.max(MAX_LINE_SIZE, load.longestRecordBytes ?? 0)}`,
   ];
   return `create table ${dialect.relation(load.relation)} as\nselect ${select}\nfrom read_csv(${dialect.literal(load.path)}, ${options.join(', ')})`;
 }
