@@ -111,6 +111,19 @@ describe.each(await dialects())('snapshots on %s', (dialect) => {
     expect(all.filter((r) => r.id === 3)).toHaveLength(2);
   });
 
+  it('check strategy with updated_at: versions start and end at the rows\' updated_at, as dbt does', async () => {
+    const project = fixture(dialect, {
+      'snapshots/orders.sql': snapshotFile('orders_check_at', "target_schema=target.schema, unique_key='id', strategy='check', check_cols=['status'], updated_at='updated_at'"),
+    });
+    expect((await project.cli('snapshot')).code).toBe(0);
+    expect((await project.cli('snapshot', '--vars', '{status_2: shipped, updated_2: "2024-02-01 00:00:00"}')).code).toBe(0);
+    const versions = (await rows(project, 'orders_check_at')).filter((r) => r.id === 2);
+    expect(versions.map((r) => [r.status, r.valid_from, r.valid_to])).toEqual([
+      ['open', '2024-01-01 10:00:00', '2024-02-01 00:00:00'],
+      ['shipped', '2024-02-01 00:00:00', null],
+    ]);
+  });
+
   it('hard_deletes=new_record records deletions as rows with dbt_is_deleted, from YAML too', async () => {
     const project = fixture(dialect, {
       'models/src.sql': SOURCE,

@@ -30,6 +30,7 @@ const CASES: Record<string, Record<string, unknown>> = {
   'timestamp': { unique_key: 'id', strategy: 'timestamp', updated_at: 'updated_at' },
   'check-invalidate': { unique_key: ['id'], strategy: 'check', check_cols: ['status'], hard_deletes: 'invalidate' },
   'check-all-new-record': { unique_key: 'id', strategy: 'check', check_cols: 'all', hard_deletes: 'new_record', dbt_valid_to_current: "cast('9999-12-31' as timestamp)" },
+  'check-updated-at': { unique_key: 'id', strategy: 'check', check_cols: ['status'], updated_at: 'updated_at' },
 };
 
 describe.each(['duckdb', 'postgres'])('snapshot SQL on %s', (name) => {

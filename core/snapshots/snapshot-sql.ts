@@ -24,8 +24,12 @@ function q(plan: SnapshotPlan, identifier: string): string {
   return plan.dialect.quote(identifier);
 }
 
+/**
+ * When a version starts: the row's updated_at (timestamp strategy; check strategy too when it
+ * sets one, as dbt does since 1.3), else the time of the snapshot.
+ */
 function updatedAtExpression(plan: SnapshotPlan): string {
-  return plan.config.strategy === 'timestamp' ? plan.config.updatedAt! : plan.now;
+  return plan.config.updatedAt ?? plan.now;
 }
 
 /** dbt's snapshot_hash_arguments: md5 of the parts joined with '|'. */
