@@ -192,6 +192,19 @@ snapshots:
     expect(first.compiledSql).toMatch(/^select \* from /);
   });
 
+  it('names a unique_key or check_cols column the query does not return, at the snapshot, first build or later', async () => {
+    const project = fixture(dialect, {
+      'snapshots/a.sql': snapshotFile('bad_key', "target_schema=target.schema, unique_key='idd', strategy='timestamp', updated_at='updated_at'"),
+      'snapshots/b.sql': snapshotFile('bad_check', "target_schema=target.schema, unique_key='id', strategy='check', check_cols=['status', 'nope']"),
+    });
+    const result = await project.cli('snapshot');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/Snapshot bad_key: unique_key column 'idd' is not returned by its query \(id, name, status, updated_at\)/);
+    expect(result.stdout).toMatch(/Snapshot bad_check: check_cols column 'nope' is not returned by its query/);
+    expect(result.stdout).toMatch(/snapshots\/a\.sql:\d+/);
+    expect(result.stdout).not.toMatch(/Binder Error|does not exist/);
+  });
+
   it('reports a snapshot without strategy or an unclosed block at its file and line', async () => {
     const project = fixture(dialect, {
       'snapshots/bad.sql': `\n{% snapshot no_strategy %}\n{{ config(unique_key='id') }}\nselect 1 as id\n{% endsnapshot %}\n`,

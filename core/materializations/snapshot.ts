@@ -1,7 +1,8 @@
 import { timestampLiteral } from '../cdc/change-log.js';
-import { DatabaseError, SmeltError } from '../errors.js';
+import { ConfigError, DatabaseError, SmeltError } from '../errors.js';
+import type { CompiledNode } from '../manifest/types.js';
 import { lockedTransaction } from '../runner/write-lock.js';
-import { snapshotConfig } from '../snapshots/snapshot-config.js';
+import { snapshotConfig, type SnapshotConfig } from '../snapshots/snapshot-config.js';
 import { firstBuild, keyProblems, planStep, stageSource, STAGED_UPDATED_AT, type SnapshotPlan } from '../snapshots/snapshot-sql.js';
 import type { BuildContext, BuildOutcome, Materialization } from './materialization.js';
 import { tempIdentifier } from './temp-name.js';
@@ -31,6 +32,12 @@ export class SnapshotMaterialization implements Materialization {
         throw new DatabaseError(`${dialect.relation(node.relation)} is a view, not a snapshot table`, { file: node.path, line: node.startLine, node: node.uniqueId }, 'Drop the view or point the snapshot at another schema or alias.');
       }
       if (!existing) {
+        // The query's columns, from a temp view of it, for checking the config's column names.
+        const view = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__cols`));
+        await connection.execute(dialect.createTempViewAs(view, context.sql));
+        const columns = await adapter.getColumns(connection, view);
+        await connection.execute(dialect.drop(view, 'view'));
+        checkConfiguredColumns(node, config, columns.map((c) => c.name));
         const { rowsAffected } = await execute(firstBuild(plan, context.sql));
         return { rowsAffected, message: 'snapshot (first build)', statements, warnings: [] };
       }
@@ -49,6 +56,7 @@ export class SnapshotMaterialization implements Materialization {
         );
       }
       const source = (await adapter.getColumns(connection, staging)).filter((c) => c.name !== STAGED_UPDATED_AT);
+      checkConfiguredColumns(node, config, source.map((c) => c.name));
       const meta = new Set(Object.values(config.columns).map((c) => c.toLowerCase()));
       const target = (await adapter.getColumns(connection, node.relation)).map((c) => c.name).filter((c) => !meta.has(c.toLowerCase()));
       const { statements: step, insertIndex } = planStep(plan, staging, { source, target });
@@ -61,4 +69,24 @@ export class SnapshotMaterialization implements Materialization {
       return { rowsAffected, message: 'snapshot', statements, warnings: [] };
     });
   }
+}
+
+/**
+ * The unique_key, check_cols and updated_at of a snapshot name columns its query returns: said
+ * at the snapshot's config, not as a SQL error in statements the user never wrote.
+ */
+function checkConfiguredColumns(node: CompiledNode, config: SnapshotConfig, columns: readonly string[]): void {
+  const have = new Set(columns.map((c) => c.toLowerCase()));
+  const named = [
+    ...config.uniqueKey.map((c) => ['unique_key', c] as const),
+    ...(Array.isArray(config.checkCols) ? config.checkCols.map((c) => ['check_cols', c] as const) : []),
+    ...(config.updatedAt && /^[A-Za-z_][A-Za-z0-9_]*$/.test(config.updatedAt) ? [['updated_at', config.updatedAt] as const] : []),
+  ];
+  const missing = named.filter(([, column]) => !have.has(column.toLowerCase()));
+  if (missing.length === 0) return;
+  throw new ConfigError(
+    `Snapshot ${node.name}: ${missing.map(([key, column]) => `${key} column '${column}'`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not returned by its query (${columns.join(', ')})`,
+    { file: node.path, line: node.startLine, node: node.uniqueId },
+    'Name columns of the query in the config, or add them to the query. The snapshot was left unchanged.',
+  );
 }
