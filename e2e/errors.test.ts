@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectCleanFailure, STACK_LINE } from './support/expect-output.js';
 import { dialects, FixtureProject, type DialectName } from './support/project.js';
@@ -245,6 +247,23 @@ models:
     const result = await fixture({ 'models/gold/a.sql': 'select 1 as id\n' }, { projectYml }).cli('compile');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/warning: models: gld in project\.yml applies to no folder under models\n\s+--> project\.yml:\d+\n\s+hint: Did you mean 'gold'\?/);
+  });
+
+  it("renders dbt's doc() in descriptions from docs blocks, and names a doc() that has none", async () => {
+    const files = {
+      'models/a.sql': 'select 1 as id\n',
+      'models/docs.md': '{% docs a_doc %}\nThe **a** model.\n{% enddocs %}\n\n{% docs id_doc %}Key{% enddocs %}\n',
+      'models/schema.yml': `version: 2\nmodels:\n  - name: a\n    description: "{{ doc('a_doc') }}"\n    columns:\n      - name: id\n        description: "{{ doc('id_doc') }} of a"\n`,
+    };
+    const project = fixture(files);
+    expect((await project.cli('compile')).code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(project.dir, 'target/manifest.json'), 'utf8')) as { nodes: Record<string, { description: string; columns: Record<string, { description: string }> }> };
+    expect(manifest.nodes['model.fixture.a']!.description).toBe('The **a** model.');
+    expect(manifest.nodes['model.fixture.a']!.columns.id!.description).toBe('Key of a');
+    const typo = fixture({ ...files, 'models/schema.yml': `version: 2\nmodels:\n  - name: a\n    description: "{{ doc('a_dc') }}"\n` });
+    const result = await typo.cli('compile');
+    expectCleanFailure(result, 2);
+    expect(errorBlocks(result.stderr)).toEqual([{ message: "In a description of model.fixture.a: doc('a_dc') names no docs block", where: 'models/schema.yml (model.fixture.a)', hint: "Did you mean 'a_doc'?" }]);
   });
 
   it('prints the stack trace only with --debug', async () => {

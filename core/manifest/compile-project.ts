@@ -203,6 +203,7 @@ export function compileProject(options: CompileOptions): CompileResult {
   // What failed above is reported: tests of it would only repeat that as "no such model".
   const broken = new Set([...candidates.values()].filter((c) => c.config.enabled !== false && !nodes[c.uniqueId]).map((c) => c.name));
   Object.assign(nodes, compileTests({ project, nodes, broken, sources, rendered, context, environment, run, errors }));
+  renderDescriptions(project, nodes, sources, environment, context, errors);
 
   const parentMap: Record<string, string[]> = {};
   for (const node of Object.values(nodes)) parentMap[node.uniqueId] = node.dependsOn.nodes;
@@ -627,6 +628,37 @@ function renderFolderConfig(candidates: Map<string, Candidate>, render: (text: s
       if (typeof raw === 'string' && isTemplate(raw)) candidate.config[key] = value(raw);
       else if (Array.isArray(raw) && raw.some((v) => typeof v === 'string' && isTemplate(v))) candidate.config[key] = raw.map((v) => (typeof v === 'string' && isTemplate(v) ? value(v) : v));
     }
+  }
+}
+
+/**
+ * Jinja in descriptions, as dbt renders it: `{{ doc('name') }}` gives a docs block's text
+ * (Project.docs), other expressions what they give anywhere else.
+ */
+function renderDescriptions(project: Project, nodes: Record<string, CompiledNode>, sources: Record<string, SourceNode>, environment: TemplateEnvironment, context: TemplateContext, errors: ErrorCollector): void {
+  const docs = new Map(project.docs.map((d) => [d.name, d]));
+  environment.setGlobal('doc', (...args: unknown[]) => {
+    // doc('name'), or doc('package', 'name') as dbt also allows.
+    const name = String(args.length > 1 && typeof args[1] === 'string' ? args[1] : args[0]);
+    const block = docs.get(name);
+    if (!block) throw new CompileError(`doc('${name}') names no docs block`, {}, didYouMean(name, docs.keys()) ?? "Define it in a .md file beside the models: {% docs name %}...{% enddocs %}.");
+    return block.text;
+  });
+  const render = (text: string, path: string, node: string): string => {
+    if (!isTemplate(text)) return text;
+    return errors.attempt(() => {
+      try {
+        return context.renderText({ path, text }).trim();
+      } catch (error) {
+        if (error instanceof CompileError) throw new CompileError(`In a description of ${node}: ${error.message}`, { file: path, node }, error.hint);
+        throw error;
+      }
+    }) ?? text;
+  };
+  for (const owner of [...Object.values(nodes), ...Object.values(sources)]) {
+    const path = owner.patchPath ?? owner.path;
+    owner.description = render(owner.description, path, owner.uniqueId);
+    for (const column of Object.values(owner.columns)) column.description = render(column.description, path, owner.uniqueId);
   }
 }
 

@@ -24,6 +24,13 @@ export interface PropertiesSource {
   value: PropertiesFile;
 }
 
+export interface DocsBlock {
+  name: string;
+  text: string;
+  path: string;
+  line: number;
+}
+
 /** Everything read from disk for one project: the input of the render stage. */
 export interface Project {
   root: string;
@@ -39,6 +46,8 @@ export interface Project {
   /** CSV files under seed-paths (relative paths; contents are streamed when loaded). */
   seeds: string[];
   properties: PropertiesSource[];
+  /** dbt's docs blocks (`{% docs name %}...{% enddocs %}` in .md files), for `{{ doc('name') }}` in descriptions. */
+  docs: DocsBlock[];
   warnings: SmeltError[];
   /**
    * Template code being generated on another thread (first compile of a big project, see
@@ -140,6 +149,17 @@ export function loadProject(root: string): Project {
     }
   }
 
+  // Docs blocks live in .md files under docs-paths, or, as dbt has it, under every resource path.
+  const docsDirs = config['docs-paths'] ?? [...new Set([...modelPaths, ...config['seed-paths'], ...config['snapshot-paths'], ...config['macro-paths'], ...config['test-paths']])];
+  const docs: DocsBlock[] = [];
+  for (const path of discoverFiles(root, docsDirs, ['.md'])) {
+    for (const block of docsBlocks(path, readFileSync(join(root, path), 'utf8'))) {
+      const twin = docs.find((d) => d.name === block.name);
+      if (twin) collector.add(new ConfigError(`The docs block '${block.name}' is defined twice: in ${twin.path}:${twin.line} and here`, { file: path, line: block.line }, 'Give one of them another name.'));
+      else docs.push(block);
+    }
+  }
+
   const project: Project = {
     root,
     config,
@@ -151,6 +171,7 @@ export function loadProject(root: string): Project {
     tests,
     seeds,
     properties,
+    docs,
     warnings: collector.warnings,
   };
   if (precompiled) project.precompiled = precompiled;
@@ -165,4 +186,13 @@ function folderOf(path: string, roots: readonly string[]): string[] {
   const root = roots.find((r) => path.startsWith(`${r.replace(/\/$/, '')}/`));
   const rest = root ? path.slice(root.replace(/\/$/, '').length + 1) : path;
   return rest.split('/').slice(0, -1);
+}
+
+/** The `{% docs name %}...{% enddocs %}` blocks of a Markdown file, each with its line. */
+export function docsBlocks(path: string, text: string): DocsBlock[] {
+  const blocks: DocsBlock[] = [];
+  for (const match of text.matchAll(/\{%-?\s*docs\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}([\s\S]*?)\{%-?\s*enddocs\s*-?%\}/g)) {
+    blocks.push({ name: match[1]!, text: match[2]!.trim(), path, line: text.slice(0, match.index).split('\n').length });
+  }
+  return blocks;
 }
