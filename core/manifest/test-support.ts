@@ -31,6 +31,7 @@ export function project(files: Record<string, string>, config: Record<string, un
     tests: [],
     seeds: [],
     properties,
+    docs: [],
     warnings: [],
   };
 }

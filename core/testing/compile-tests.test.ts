@@ -23,7 +23,7 @@ function project(files: Record<string, string>, config: Record<string, unknown> 
   });
   return {
     root: '/nowhere', config: projectSchema.parse({ name: 'shop', ...config }), name: 'shop',
-    models: at('models', '.sql'), macros: at('macros', '.sql'), snapshots: [], tests: at('tests', '.sql'), seeds: [], properties, warnings: [],
+    models: at('models', '.sql'), macros: at('macros', '.sql'), snapshots: [], tests: at('tests', '.sql'), seeds: [], properties, docs: [], warnings: [],
   };
 }
 
