@@ -228,13 +228,23 @@ models:
     +enabled: "{{ var('on', true) }}"
     +tags: ["{{ target.name }}_tag"]
 `;
-    const project = fixture({ 'models/a.sql': 'select 1 as id\n' }, { projectYml });
+    const project = fixture({
+      'models/a.sql': 'select 1 as id\n',
+      'models/b.sql': 'select 2 as id\n',
+      'models/schema.yml': `version: 2\nmodels:\n  - name: b\n    config:\n      enabled: "{{ var('on_b', true) }}"\n      schema: "{{ var('team', '007') }}"\n`,
+    }, { projectYml });
     const on = await project.cli('ls', '-s', 'tag:dev_tag');
     expect(on.code, on.stderr).toBe(0);
     expect(on.stdout).toContain('fixture.a');
-    const off = await project.cli('ls', '--vars', '{on: false}');
+    const off = await project.cli('ls', '--vars', '{on: false, on_b: false}');
     expect(off.code, off.stderr).toBe(0);
     expect(off.stdout).not.toContain('fixture.a');
+    expect(off.stdout).not.toContain('fixture.b');
+    // A name keeps its text, even one that reads as a number or a flag.
+    const listed = await project.cli('ls', '-s', 'b', '--output', 'json');
+    expect(JSON.parse(listed.stdout.trim()).config.schema).toBe('007');
+    const flag = await project.cli('ls', '-s', 'b', '--output', 'json', '--vars', '{team: "true"}');
+    expect(JSON.parse(flag.stdout.trim()).config.schema).toBe('true');
   });
 
   it('warns about folder config that applies to no folder, with a suggestion', async () => {

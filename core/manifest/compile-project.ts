@@ -114,8 +114,8 @@ export function compileProject(options: CompileOptions): CompileResult {
   const renderName = (text: string, path: string): string => (text.includes('{{') || text.includes('{%') ? context.renderText({ path, text }).trim() : text);
   const sources = collectSources(project, run, errors, renderName);
   const candidates = collectCandidates(project, errors);
-  renderFolderConfig(candidates, (text) => context.renderText({ path: 'project.yml', text }), errors);
   attachProperties(project, candidates, errors);
+  renderFolderConfig(candidates, (text) => context.renderText({ path: 'project.yml', text }), errors);
 
   // Pass 1: config and dependencies. A model that fails here is not rendered again in pass 2,
   // which would only report the same error twice.
@@ -612,28 +612,29 @@ function schemaFor(candidate: Candidate, environment: TemplateEnvironment, conte
 }
 
 /**
- * dbt renders Jinja in project.yml's config values (`+enabled: "{{ var('x', true) }}"`) and reads
- * the result as a value: true / false, a whole number, none, else text. Not hooks: they render
- * when they run. Each distinct text renders once.
+ * dbt renders Jinja in config values from project.yml and YAML properties (`+enabled: "{{
+ * var('x', true) }}"`) and reads the result as a value (nativeValue). Not hooks: they render when
+ * they run. Not the model's own config() call, rendered with its SQL. Each text renders once.
  */
 function renderFolderConfig(candidates: Map<string, Candidate>, render: (text: string) => string, errors: ErrorCollector): void {
-  const rendered = new Map<string, unknown>();
-  const value = (text: string): unknown => {
-    if (!rendered.has(text)) rendered.set(text, errors.attempt(() => nativeValue(render(text).trim())));
-    return rendered.get(text);
+  const rendered = new Map<string, string | undefined>();
+  const value = (key: string, text: string): unknown => {
+    if (!rendered.has(text)) rendered.set(text, errors.attempt(() => render(text).trim()));
+    const out = rendered.get(text);
+    return out === undefined ? undefined : nativeValue(key, out);
   };
   for (const candidate of candidates.values()) {
     for (const [key, raw] of Object.entries(candidate.config)) {
       if (HOOK_KEYS.has(key)) continue;
-      if (typeof raw === 'string' && isTemplate(raw)) candidate.config[key] = value(raw);
-      else if (Array.isArray(raw) && raw.some((v) => typeof v === 'string' && isTemplate(v))) candidate.config[key] = raw.map((v) => (typeof v === 'string' && isTemplate(v) ? value(v) : v));
+      if (typeof raw === 'string' && isTemplate(raw)) candidate.config[key] = value(key, raw);
+      else if (Array.isArray(raw) && raw.some((v) => typeof v === 'string' && isTemplate(v))) candidate.config[key] = raw.map((v) => (typeof v === 'string' && isTemplate(v) ? value(key, v) : v));
     }
   }
 }
 
 /**
- * Jinja in descriptions, as dbt renders it: `{{ doc('name') }}` gives a docs block's text
- * (Project.docs), other expressions what they give anywhere else.
+ * dbt's `{{ doc('name') }}` in descriptions: the text of a docs block (Project.docs). Only a
+ * description that calls doc() is rendered, so one that shows Jinja as an example stays as it is.
  */
 function renderDescriptions(project: Project, nodes: Record<string, CompiledNode>, sources: Record<string, SourceNode>, environment: TemplateEnvironment, context: TemplateContext, errors: ErrorCollector): void {
   const docs = new Map(project.docs.map((d) => [d.name, d]));
@@ -645,7 +646,7 @@ function renderDescriptions(project: Project, nodes: Record<string, CompiledNode
     return block.text;
   });
   const render = (text: string, path: string, node: string): string => {
-    if (!isTemplate(text)) return text;
+    if (!isTemplate(text) || !/\bdoc\s*\(/.test(text)) return text;
     return errors.attempt(() => {
       try {
         return context.renderText({ path, text }).trim();
@@ -668,13 +669,23 @@ function isTemplate(text: string): boolean {
   return text.includes('{{') || text.includes('{%');
 }
 
-function nativeValue(text: string): unknown {
-  if (/^true$/i.test(text)) return true;
-  if (/^false$/i.test(text)) return false;
-  if (/^(none|null)$/i.test(text)) return null;
-  if (/^-?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+/**
+ * The rendered text as the value its key takes: true / false for the keys that are flags, a
+ * whole number (no leading zero) for the ones that are counts, none for either; every other
+ * key keeps the text (a schema may well be named 123 or true).
+ */
+function nativeValue(key: string, text: string): unknown {
+  if (FLAG_KEYS.has(key)) {
+    if (/^true$/i.test(text)) return true;
+    if (/^false$/i.test(text)) return false;
+  }
+  if ((FLAG_KEYS.has(key) || COUNT_KEYS.has(key)) && /^(none|null)$/i.test(text)) return null;
+  if (COUNT_KEYS.has(key) && /^-?(0|[1-9]\d*)$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
   return text;
 }
+
+const FLAG_KEYS = new Set(['enabled', 'full_refresh', 'quote_columns', 'header', 'preserve_order', 'store_failures', 'persist_docs']);
+const COUNT_KEYS = new Set(['limit']);
 
 /**
  * The config keys every node has, checked for their type once every config() call is in (dbt
