@@ -203,6 +203,13 @@ snapshots:
     expect(result.stdout).toMatch(/Snapshot bad_check: check_cols column 'nope' is not returned by its query/);
     expect(result.stdout).toMatch(/snapshots\/a\.sql:\d+/);
     expect(result.stdout).not.toMatch(/Binder Error|does not exist/);
+    // On a snapshot built before, too: updated_at is checked before the step stages the query.
+    project.write({ 'snapshots/a.sql': snapshotFile('bad_key', "target_schema=target.schema, unique_key='id', strategy='timestamp', updated_at='updated_at'"), 'snapshots/b.sql': snapshotFile('bad_check', "target_schema=target.schema, unique_key='id', strategy='check', check_cols=['status']") });
+    expect((await project.cli('snapshot')).code).toBe(0);
+    project.write({ 'snapshots/a.sql': snapshotFile('bad_key', "target_schema=target.schema, unique_key='id', strategy='timestamp', updated_at='changed_at'") });
+    const later = await project.cli('snapshot');
+    expect(later.code).toBe(1);
+    expect(later.stdout).toMatch(/Snapshot bad_key: updated_at column 'changed_at' is not returned by its query/);
   });
 
   it('reports a snapshot without strategy or an unclosed block at its file and line', async () => {

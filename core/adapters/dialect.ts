@@ -15,9 +15,12 @@ export class Dialect {
   /**
    * A column named in config (unique_key, indexes) as the database reads the name unquoted,
    * which is how dbt writes it into SQL: PostgreSQL folds a plain name to lower case, so
-   * `unique_key='ID'` means column id; DuckDB matches names without regard to case anyway.
+   * `unique_key='ID'` means column id; DuckDB matches names without regard to case anyway. A
+   * name written in double quotes (`'"ID"'`) is taken as it is, for a column created quoted.
    */
   configuredColumn(name: string): string {
+    const quoted = /^"(.+)"$/.exec(name);
+    if (quoted) return quoted[1]!.replaceAll('""', '"');
     return this.name === 'postgres' && /^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name.toLowerCase() : name;
   }
 

@@ -31,13 +31,14 @@ export class SnapshotMaterialization implements Materialization {
       if (existing?.type === 'view') {
         throw new DatabaseError(`${dialect.relation(node.relation)} is a view, not a snapshot table`, { file: node.path, line: node.startLine, node: node.uniqueId }, 'Drop the view or point the snapshot at another schema or alias.');
       }
+      // The query's columns, from a temp view of it: the config's column names are checked
+      // before any statement that uses them.
+      const view = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__cols`));
+      await connection.execute(dialect.createTempViewAs(view, context.sql));
+      const columns = await adapter.getColumns(connection, view);
+      await connection.execute(dialect.drop(view, 'view'));
+      checkConfiguredColumns(node, config, columns.map((c) => c.name));
       if (!existing) {
-        // The query's columns, from a temp view of it, for checking the config's column names.
-        const view = dialect.tempRelation(tempIdentifier(`${node.relation.identifier}__cols`));
-        await connection.execute(dialect.createTempViewAs(view, context.sql));
-        const columns = await adapter.getColumns(connection, view);
-        await connection.execute(dialect.drop(view, 'view'));
-        checkConfiguredColumns(node, config, columns.map((c) => c.name));
         const { rowsAffected } = await execute(firstBuild(plan, context.sql));
         return { rowsAffected, message: 'snapshot (first build)', statements, warnings: [] };
       }
@@ -56,7 +57,6 @@ export class SnapshotMaterialization implements Materialization {
         );
       }
       const source = (await adapter.getColumns(connection, staging)).filter((c) => c.name !== STAGED_UPDATED_AT);
-      checkConfiguredColumns(node, config, source.map((c) => c.name));
       const meta = new Set(Object.values(config.columns).map((c) => c.toLowerCase()));
       const target = (await adapter.getColumns(connection, node.relation)).map((c) => c.name).filter((c) => !meta.has(c.toLowerCase()));
       const { statements: step, insertIndex } = planStep(plan, staging, { source, target });
