@@ -259,6 +259,23 @@ models:
     expect(result.stderr).toMatch(/warning: models: gld in project\.yml applies to no folder under models\n\s+--> project\.yml:\d+\n\s+hint: Did you mean 'gold'\?/);
   });
 
+  it('applies folder config keyed by a model\'s own name, as dbt does', async () => {
+    const projectYml = `name: fixture
+models:
+  fixture:
+    gold:
+      +materialized: view
+      a:
+        +materialized: table
+`;
+    const project = fixture({ 'models/gold/a.sql': 'select 1 as id\n', 'models/gold/b.sql': 'select 2 as id\n' }, { projectYml });
+    const listed = await project.cli('ls', '--output', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stderr).not.toContain('applies to no folder');
+    const byName = Object.fromEntries(listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; config: { materialized: string } }).map((n) => [n.name, n.config.materialized]));
+    expect(byName).toEqual({ a: 'table', b: 'view' });
+  });
+
   it("renders dbt's doc() in descriptions from docs blocks, and names a doc() that has none", async () => {
     const files = {
       'models/a.sql': 'select 1 as id\n',

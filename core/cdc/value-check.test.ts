@@ -4,7 +4,7 @@ import { unreadableValue } from './value-check.js';
 describe('unreadableValue', () => {
   it('passes what both databases read as the declared type, and NULL', () => {
     const readable: [unknown, string][] = [
-      [null, 'integer'], [undefined, 'date'], [42, 'integer'], ['-7', 'smallint'], [' 12 ', 'int'], ['9223372036854775807', 'bigint'],
+      [null, 'integer'], [undefined, 'date'], [42, 'integer'], ['-7', 'smallint'], [' 12 ', 'int'], ['9223372036854775807', 'bigint'], [JSON.parse('9223372036854775807'), 'bigint'],
       [1.5, 'numeric(10,2)'], ['-0.25e3', 'double precision'], ['NaN', 'numeric'],
       ['2024-03-09', 'date'], [19791, 'date'], ['2024-03-09T10:00:00Z', 'date'], ['infinity', 'date'],
       ['2024-03-09 10:00:00.123456', 'timestamp'], ['2024-03-09T10:00:00+02:00', 'timestamp with time zone'], ['2024-03-09 10:00:00 UTC', 'timestamptz'], [1709978400000, 'timestamp(3)'],

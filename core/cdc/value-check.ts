@@ -34,7 +34,10 @@ function readsAsInteger(value: unknown, limit: bigint): boolean {
   let n: bigint;
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) return false;
+    // A JSON number was rounded to a double on parsing (9223372036854775807 reads as 2^63),
+    // while the database reads its text: only clearly past the range is refused.
     n = BigInt(value);
+    return n >= -limit && n <= limit;
   } else if (typeof value === 'string' && /^[+-]?\d+$/.test(value.trim())) {
     n = BigInt(value.trim());
   } else {

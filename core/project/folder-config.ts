@@ -17,8 +17,12 @@ const PLAIN_CONFIG_KEYS = new Set([
   'column_types', 'quote_columns', 'delimiter', 'preserve_order', 'severity', 'store_failures', 'where', 'limit', 'warn_if', 'error_if',
 ]);
 
-/** Config that applies to a file at `folders` (path parts below the resource path, without the file name). */
-export function folderConfigFor(tree: Record<string, unknown>, projectName: string, folders: readonly string[]): Record<string, unknown> {
+/**
+ * Config that applies to a file at `folders` (path parts below the resource path, without the
+ * file name); then, as dbt allows, the entry named after the resource itself (`name`) in its
+ * folder's level.
+ */
+export function folderConfigFor(tree: Record<string, unknown>, projectName: string, folders: readonly string[], name?: string): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   let level: Record<string, unknown> | undefined = tree;
   applyLevel(merged, level);
@@ -28,12 +32,16 @@ export function folderConfigFor(tree: Record<string, unknown>, projectName: stri
     level = root;
     applyLevel(merged, level);
   }
+  let depth = 0;
   for (const folder of folders) {
     const next: unknown = level?.[folder];
     if (!isRecord(next)) break;
     level = next;
     applyLevel(merged, level);
+    depth++;
   }
+  const own: unknown = name !== undefined && depth === folders.length ? level?.[name] : undefined;
+  if (isRecord(own)) applyLevel(merged, own);
   return merged;
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, ErrorCollector, type SmeltError } from '../errors.js';
 import { DBT_PROJECT_FILE, readDbtProject } from './dbt-project.js';
 import { discoverFiles } from './discover.js';
@@ -132,13 +132,17 @@ export function loadProject(root: string): Project {
   const seeds = discoverFiles(root, config['seed-paths'], ['.csv']);
   // dbt warns about config paths that apply to nothing: a misspelt folder (gld: for gold:)
   // would otherwise leave its models on the defaults without a word.
+  // A path may also end in a resource's own name (`models: {gold: {fact_sales: {...}}}`), as in
+  // dbt: each file counts as its folders plus its name. Snapshots are not checked: their names
+  // are known only once their files are parsed.
   const sections = [
     { key: 'models', roots: modelPaths, files: models.map((f) => f.path) },
     { key: 'seeds', roots: config['seed-paths'], files: seeds },
     { key: 'snapshots', roots: config['snapshot-paths'], files: snapshots.map((f) => f.path) },
   ] as const;
   for (const section of sections) {
-    const folders = section.files.map((path) => folderOf(path, section.roots));
+    if (section.key === 'snapshots') continue;
+    const folders = section.files.map((path) => [...folderOf(path, section.roots), basename(path).replace(/\.[^.]+$/, '')]);
     const tree = (config as Record<string, unknown>)[section.key];
     if (!tree || typeof tree !== 'object') continue;
     for (const { folders: path, at } of configFolderPaths(tree as Record<string, unknown>, config.name)) {

@@ -58,9 +58,11 @@ export async function acquireTargetLock(session: Session, adapter: Adapter, opti
   // signal is raised again, to end as it would have. A second Ctrl-C ends it at once.
   const onSignal = (signal: NodeJS.Signals) => {
     if (process.listenerCount(signal) > 0) return;
-    releaseFile();
     const cancelled = adapter.cancelRunning?.().catch(() => undefined) ?? Promise.resolve();
-    void Promise.race([cancelled, sleep(CANCEL_WAIT_MS)]).then(() => process.kill(process.pid, signal));
+    void Promise.race([cancelled, sleep(CANCEL_WAIT_MS)]).then(() => {
+      releaseFile();
+      process.kill(process.pid, signal);
+    });
   };
   const releaseFile = () => {
     process.off('SIGINT', onSignal);

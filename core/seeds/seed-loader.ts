@@ -147,13 +147,16 @@ export async function loadSeed(options: SeedLoadOptions): Promise<SeedLoadOutcom
   return { unchanged: false, rows, tableRows: rows, message: changed ? 'columns changed: table replaced' : 'loaded', checksum, columns, warnings };
 }
 
-/** Creates the temporary table and fills it, in one transaction: on any error nothing is left. */
 /** What DuckDB's reader says when a record is longer than its line limit. */
 const LINE_LIMIT_ERROR = /maximum line size|unterminated quote/i;
 
-/** Files up to this size are tried again with room for a record as long as the file. */
-const LONG_RECORD_MAX_BYTES = 512 * 1024 * 1024;
+/**
+ * Files up to this size are tried again with room for a record as long as the file: twice that
+ * in read buffers stays within the 100 MB a load that runs alone may use (lean-load.ts).
+ */
+const LONG_RECORD_MAX_BYTES = 32 * 1024 * 1024;
 
+/** Creates the temporary table and fills it, in one transaction: on any error nothing is left. */
 async function loadIntoTemp(options: SeedLoadOptions, shape: CsvShape, delimiter: string, header: boolean, inspect: InspectOptions, longestRecordBytes?: number): Promise<{ rows: number; fileHash: string }> {
   const { adapter, connection, node } = options;
   const temp = { ...node.relation, identifier: tempIdentifier(node.relation.identifier) };

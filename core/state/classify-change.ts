@@ -61,7 +61,11 @@ function functionsIn(expression: unknown): string[] {
   return names;
 }
 
-const SET_RETURNING = new Set(['unnest', 'generate_series', 'range', 'generate_subscripts', 'regexp_split_to_table', 'string_to_table', 'json_each', 'json_array_elements', 'jsonb_each', 'jsonb_array_elements', 'jsonb_array_elements_text', 'json_array_elements_text']);
+const SET_RETURNING = new Set([
+  'unnest', 'generate_series', 'range', 'generate_subscripts', 'regexp_split_to_table', 'regexp_matches', 'string_to_table',
+  'json_each', 'json_each_text', 'jsonb_each', 'jsonb_each_text', 'json_array_elements', 'json_array_elements_text', 'jsonb_array_elements', 'jsonb_array_elements_text',
+  'json_object_keys', 'jsonb_object_keys', 'jsonb_path_query',
+]);
 
 const AGGREGATES = new Set([
   'count', 'count_star', 'sum', 'avg', 'mean', 'min', 'max', 'any_value', 'first', 'last', 'arbitrary', 'string_agg', 'group_concat', 'listagg', 'list', 'array_agg',

@@ -64,7 +64,8 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
   const modelIds = new Set(models.map((m) => m.uniqueId));
   for (const [id, ancestor] of staleModels(manifest, dag, state)) {
     const node = manifest.nodes[id];
-    if (!node || changes.has(id) || !modelIds.has(id)) continue;
+    // Stale outweighs a non-breaking change of its own: its rows are out of date either way.
+    if (!node || changes.get(id)?.kind === 'breaking' || !modelIds.has(id)) continue;
     changes.set(id, { uniqueId: id, name: node.name, status: 'stale', kind: 'breaking', reason: `built before the last breaking change to ${manifest.nodes[ancestor]?.name ?? ancestor}` });
   }
   const selected = new Set(candidates);

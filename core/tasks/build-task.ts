@@ -53,7 +53,6 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       const buildable = nodes.filter((n) => n.resourceType !== 'test');
       const selectedSeeds = buildable.filter((n) => n.resourceType === 'seed');
       checkSeedConfigs(selectedSeeds);
-      await checkSeedTypes(adapter, selectedSeeds);
       await ensureSchemas(adapter, buildable);
       await prepareTests(session, adapter, tests, options);
       const seeds = buildable.filter((n) => n.resourceType === 'seed');
@@ -69,6 +68,8 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       const notes = new Map<string, BuildNotes>();
       const nodeOptions = { session, adapter, nodes: [], reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact, ...(lastState ? { lastState } : {}), notes };
       await runProjectHooks(session, adapter, 'on-run-start');
+      // After on-run-start, which may create a type a seed uses (an extension, an enum).
+      await checkSeedTypes(adapter, selectedSeeds);
       // The change logs of CDC sources the selected models read are loaded first (core/cdc).
       const ingested = await ingestSources(session, adapter, cdcSourcesOf(session, buildable), reporter, redact);
       let results = new Map<string, NodeResult[]>();

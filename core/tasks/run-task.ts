@@ -97,6 +97,8 @@ export function saveState(session: Session, previous: RunState | undefined, resu
   const planned = new Map(plan?.map((c) => [c.uniqueId, c]));
   const breaking = (node: CompiledNode): boolean => {
     const change = planned.get(node.uniqueId);
+    // A view rebuilt because it was missing reads as it did: the plan leaves its downstream be.
+    if (change?.status === 'missing' && node.config.materialized === 'view') return false;
     if (change) return change.kind === 'breaking';
     const last = state.nodes[node.uniqueId];
     return !last || last.stateChecksum !== node.stateChecksum;

@@ -56,18 +56,25 @@ export class PostgresAdapter implements Adapter {
     return `${this.options.user}@${this.options.host}:${this.options.port}/${this.options.database}`;
   }
 
-  async open(): Promise<void> {
-    if (this.pool) return;
-    this.pool = new pg.Pool({
+  /** How every connection of this adapter reaches the server (the pool's, and ones of their own). */
+  private clientConfig(): pg.ClientConfig {
+    return {
       host: this.options.host,
       port: this.options.port,
       user: this.options.user,
       password: this.options.password,
       database: this.options.database,
-      max: Math.max(1, this.options.threads) + 1,
       connectionTimeoutMillis: (this.options.connectTimeoutSeconds ?? 10) * 1000,
       ...(this.options.sslmode && this.options.sslmode !== 'disable' ? { ssl: { rejectUnauthorized: this.options.sslmode === 'verify-full' } } : {}),
       application_name: 'smelt',
+    };
+  }
+
+  async open(): Promise<void> {
+    if (this.pool) return;
+    this.pool = new pg.Pool({
+      ...this.clientConfig(),
+      max: Math.max(1, this.options.threads) + 1,
       ...(this.options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     // An idle client losing its server must not crash the process; the next query reports it.
@@ -98,7 +105,8 @@ export class PostgresAdapter implements Adapter {
    */
   async cancelRunning(): Promise<void> {
     if (this.busy.size === 0) return;
-    const client = new pg.Client({ host: this.options.host, port: this.options.port, user: this.options.user, password: this.options.password, database: this.options.database, application_name: 'smelt' });
+    const client = new pg.Client(this.clientConfig());
+    client.on('error', () => undefined);
     await client.connect();
     try {
       await client.query('select pg_cancel_backend(pid) from unnest($1::int[]) as pid', [[...this.busy]]);
@@ -216,10 +224,7 @@ export class PostgresAdapter implements Adapter {
    * server releases it by itself if this process dies.
    */
   async tryCommandLock(name: string, owner: string): Promise<{ acquired: true; release(): Promise<void> } | { acquired: false; holder: string }> {
-    const client = new pg.Client({
-      host: this.options.host, port: this.options.port, user: this.options.user, password: this.options.password, database: this.options.database,
-      connectionTimeoutMillis: (this.options.connectTimeoutSeconds ?? 10) * 1000, application_name: owner.slice(0, 63),
-    });
+    const client = new pg.Client({ ...this.clientConfig(), application_name: owner.slice(0, 63) });
     client.on('error', () => undefined);
     try {
       await client.connect();
