@@ -422,6 +422,27 @@ describe.each(await dialects())('state-based runs on %s', (dialect) => {
     expect(row!.note).toBe('new');
   });
 
+  it('run --changed retries a model selecting * whose rebuild for a new column failed', async () => {
+    const flag = `${dialect === 'duckdb' ? 'main' : '{{ target.schema }}'}.flag`;
+    const project = fixture(dialect, {
+      ...files,
+      'models/wide.sql': `{{ config(materialized='table') }}\nselect a.*, (select cast(v as integer) from ${flag}) as f from {{ ref('a') }} as a\n`,
+    });
+    expect((await project.cli('run', '-s', 'a')).code).toBe(0);
+    await project.query(`create table ${project.schema}.flag as select '1' as v`);
+    expect((await project.cli('run')).code).toBe(0);
+    await project.query(`update ${project.schema}.flag set v = 'x'`);
+    project.write({ 'models/a.sql': "select 1 as id, 10 as amount, 'new' as note\n" });
+    expect((await project.cli('run', '--changed')).code).toBe(1);
+    await project.query(`update ${project.schema}.flag set v = '1'`);
+    const retried = await project.cli('run', '--changed');
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(retried.stdout).toMatch(/widened\s+wide\s+non-breaking\s+selects \* from a, which gained columns since/);
+    const [row] = await project.query<{ note: string }>(`select note from ${project.schema}.wide`);
+    expect(row!.note).toBe('new');
+    expect((await project.cli('run', '--changed')).stdout).toContain('Nothing to do');
+  });
+
   it('state:modified+ selects changed models and their downstream (dbt semantics)', async () => {
     const project = fixture(dialect, files);
     expect((await project.cli('run')).code).toBe(0);

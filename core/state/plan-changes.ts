@@ -13,6 +13,8 @@ export interface PlannedChange {
   status: ChangeStatus;
   kind: ChangeKind;
   reason: string;
+  /** Its build gains columns (a column added at the end, or widened): recorded as widenedIn. */
+  addsColumns?: boolean;
 }
 
 /**
@@ -40,21 +42,34 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
       } else if (status === 'modified') {
         const previous = state!.nodes[node.uniqueId]!;
         const { kind, reason, addedColumns } = await classifyChange(parser, previous.compiledSql, redact(node.compiledSql));
-        changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'modified', kind, reason });
+        changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'modified', kind, reason, ...(addedColumns ? { addsColumns: true } : {}) });
         if (addedColumns) widened.push(node.uniqueId);
       }
     }
     // A model that selects * from one that gained columns gains them too, but only when rebuilt
     // (a PostgreSQL view or a table keeps the columns it was built with); and so on down.
     const selectedModels = new Set(models.map((m) => m.uniqueId));
+    const hasStar = async (node: CompiledNode): Promise<boolean> => {
+      const ast = await parser.parse(redact(node.compiledSql));
+      return !ast || JSON.stringify(ast).includes('"class":"STAR"');
+    };
+    // Left behind by an earlier run (it failed or was not selected): a parent that gained
+    // columns after the model was last built.
+    for (const node of models) {
+      if (changes.has(node.uniqueId) || !state) continue;
+      const built = state.nodes[node.uniqueId]?.builtIn ?? 0;
+      const parent = (manifest.parentMap[node.uniqueId] ?? []).find((p) => (state.nodes[p]?.widenedIn ?? 0) > built);
+      if (!parent || !(await hasStar(node))) continue;
+      changes.set(node.uniqueId, { uniqueId: node.uniqueId, name: node.name, status: 'widened', kind: 'non-breaking', reason: `selects * from ${manifest.nodes[parent]?.name ?? parent}, which gained columns since`, addsColumns: true });
+      widened.push(node.uniqueId);
+    }
     while (widened.length > 0) {
       const parent = widened.shift()!;
       for (const child of dag.descendants(parent, 1)) {
         const node = manifest.nodes[child];
         if (!node || !selectedModels.has(child) || changes.has(child)) continue;
-        const ast = await parser.parse(redact(node.compiledSql));
-        if (ast && !JSON.stringify(ast).includes('"class":"STAR"')) continue;
-        changes.set(child, { uniqueId: child, name: node.name, status: 'widened', kind: 'non-breaking', reason: `selects * from ${manifest.nodes[parent]?.name ?? parent}, which gained columns` });
+        if (!(await hasStar(node))) continue;
+        changes.set(child, { uniqueId: child, name: node.name, status: 'widened', kind: 'non-breaking', reason: `selects * from ${manifest.nodes[parent]?.name ?? parent}, which gained columns`, addsColumns: true });
         widened.push(child);
       }
     }

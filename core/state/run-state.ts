@@ -26,6 +26,8 @@ export interface NodeState {
    * run than an ancestor's breakingIn is stale: `run --changed` rebuilds it.
    */
   breakingIn?: number;
+  /** The last run whose build of it added columns: a model selecting * from it built before then lacks them. */
+  widenedIn?: number;
   /** What the build noted for the next one (BuildNotes in core/materializations). */
   notes?: BuildNotes;
 }
@@ -62,9 +64,10 @@ export function writeState(targetPath: string, state: RunState, redact: (text: s
  * Records a successful build in run `generation`. `breaking`: whether what reads the node may
  * see other columns or rows than before (see NodeState.breakingIn).
  */
-export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined, notes?: BuildNotes, run?: { generation: number; breaking: boolean }): void {
+export function recordBuild(state: RunState, node: CompiledNode, columns: ColumnMeta[] | undefined, notes?: BuildNotes, run?: { generation: number; breaking: boolean; addsColumns?: boolean }): void {
   const previous = state.nodes[node.uniqueId];
   const breakingIn = run?.breaking ? run.generation : previous?.breakingIn;
+  const widenedIn = run?.addsColumns ? run.generation : previous?.widenedIn;
   state.nodes[node.uniqueId] = {
     stateChecksum: node.stateChecksum,
     materialized: node.config.materialized,
@@ -74,6 +77,7 @@ export function recordBuild(state: RunState, node: CompiledNode, columns: Column
     builtAt: new Date().toISOString(),
     ...(run ? { builtIn: run.generation } : {}),
     ...(breakingIn !== undefined ? { breakingIn } : {}),
+    ...(widenedIn !== undefined ? { widenedIn } : {}),
     ...(notes ? { notes } : {}),
   };
 }

@@ -106,7 +106,7 @@ export function saveState(session: Session, previous: RunState | undefined, resu
   const succeeded = new Set(results.filter((r) => r.status === 'success').map((r) => r.uniqueId));
   for (const id of succeeded) {
     const node = manifest.nodes[id];
-    if (node) recordBuild(state, node, undefined, notes?.get(id), { generation, breaking: breaking(node) });
+    if (node) recordBuild(state, node, undefined, notes?.get(id), { generation, breaking: breaking(node), addsColumns: planned.get(id)?.addsColumns === true });
     // An ephemeral model is built inside its consumers: it is current once one of them is.
     for (const parent of manifest.parentMap[id] ?? []) {
       const ephemeral = manifest.nodes[parent];
