@@ -11,7 +11,7 @@ import { eventId, readEnvelope, type ChangeEvent } from './debezium.js';
 import { expandGlobs } from './file-glob.js';
 import { jsonSqlFor } from './json-sql.js';
 import { openText, readJsonValues, type JsonValue } from './json-values.js';
-import { unreadableValue } from './value-check.js';
+import { valueCheck } from './value-check.js';
 
 /** A change event that cannot be read, with the file and line it is on. */
 export class MalformedEventError extends SmeltError {}
@@ -218,6 +218,7 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
     }
     await flush();
   };
+  const unreadableIn = valueChecks(source);
   const readEvent = async (value: JsonValue): Promise<void> => {
     if (value.error !== undefined) {
       bad(value.line, value.error, value.text);
@@ -229,7 +230,7 @@ async function loadFile(load: FileLoad): Promise<FileStats> {
     else if (result.kind === 'invalid') bad(value.line, result.reason, value.text);
     else {
       const event = result.event;
-      const unreadable = unreadableColumn(event, source);
+      const unreadable = unreadableIn(event);
       if (unreadable) {
         bad(value.line, unreadable, value.text);
         return;
@@ -303,15 +304,24 @@ function isZlibError(error: unknown): error is Error {
   return error instanceof Error && typeof code === 'string' && code.startsWith('Z_');
 }
 
-/** The first value of the event that its column's declared type cannot read (value-check.ts), described. */
-function unreadableColumn(event: ChangeEvent, source: CdcSource): string | undefined {
+/**
+ * The value checks of a source's typed columns (key first, each column once), built once per
+ * load: the first value of an event that its column's declared type cannot read, described.
+ */
+function valueChecks(source: CdcSource): (event: ChangeEvent) => string | undefined {
+  const checks: { name: string; dataType: string; check: (value: unknown) => string | undefined }[] = [];
   for (const column of [...source.key, ...source.columns]) {
-    if (!column.dataType) continue;
-    for (const image of [event.after, event.before]) {
-      const value = image?.[column.name];
-      const expected = unreadableValue(value, column.dataType);
-      if (expected) return `${column.name} is ${JSON.stringify(value)}, not ${expected} as its type ${column.dataType} needs`;
-    }
+    const check = column.dataType ? valueCheck(column.dataType) : undefined;
+    if (check && !checks.some((c) => c.name === column.name)) checks.push({ name: column.name, dataType: column.dataType!, check });
   }
-  return undefined;
+  return (event) => {
+    for (const { name, dataType, check } of checks) {
+      for (const image of [event.after, event.before]) {
+        const value = image?.[name];
+        const expected = check(value);
+        if (expected) return `${name} is ${JSON.stringify(value)}, not ${expected} as its type ${dataType} needs`;
+      }
+    }
+    return undefined;
+  };
 }

@@ -4,24 +4,30 @@
  * text or as numbers since the epoch, everything else cast from its text). Checked when the
  * event is loaded, so a value no model could read is a malformed event at its file and line
  * (or quarantined), not a model that fails on every run after. Only types whose text smelt can
- * judge the same way both databases do are checked; any other passes.
+ * judge the same way both databases do are checked (undefined for any other). Built once per
+ * column, then run on every event: the check answers what a value should have been, or
+ * undefined when it reads.
  */
-export function unreadableValue(value: unknown, dataType: string): string | undefined {
-  if (value === null || value === undefined) return undefined;
+export function valueCheck(dataType: string): ((value: unknown) => string | undefined) | undefined {
   const type = dataType.trim().toLowerCase().replace(/\s+/g, ' ');
+  const check = (reads: (value: unknown) => boolean, expected: string) => (value: unknown) => (value === null || value === undefined || reads(value) ? undefined : expected);
+  const text = (value: unknown, pattern: RegExp) => typeof value === 'string' && pattern.test(value.trim());
   const integer = INTEGER_RANGE[type];
-  if (integer !== undefined) return readsAsInteger(value, integer) ? undefined : 'a whole number in its range';
+  if (integer !== undefined) return check((v) => readsAsInteger(v, integer), 'a whole number in its range');
   if (/^(numeric|decimal)( ?\(\s*\d+\s*(,\s*\d+\s*)?\))?$|^(real|float4?|float8|double( precision)?)$/.test(type)) {
-    return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && NUMBER.test(value.trim())) ? undefined : 'a number';
+    return check((v) => (typeof v === 'number' && Number.isFinite(v)) || text(v, NUMBER), 'a number');
   }
-  if (type === 'date') return isWholeNumber(value) || (typeof value === 'string' && (TIMESTAMP.test(value.trim()) || SPECIAL.test(value.trim()))) ? undefined : 'a date (YYYY-MM-DD, or days since 1970-01-01)';
+  if (type === 'date') return check((v) => isWholeNumber(v) || text(v, TIMESTAMP) || text(v, SPECIAL), 'a date (YYYY-MM-DD, or days since 1970-01-01)');
   if (/^(timestamptz|timestamp( ?\(\d+\))?( with(out)? time zone)?|datetime)$/.test(type)) {
-    return isWholeNumber(value) || (typeof value === 'string' && (TIMESTAMP.test(value.trim()) || SPECIAL.test(value.trim()))) ? undefined : 'a timestamp (ISO 8601, or milli- or microseconds since 1970)';
+    return check((v) => isWholeNumber(v) || text(v, TIMESTAMP) || text(v, SPECIAL), 'a timestamp (ISO 8601, or milli- or microseconds since 1970)');
   }
-  if (type === 'boolean' || type === 'bool') {
-    return typeof value === 'boolean' || value === 0 || value === 1 || (typeof value === 'string' && BOOLEAN.test(value.trim())) ? undefined : 'true or false';
-  }
+  if (type === 'boolean' || type === 'bool') return check((v) => typeof v === 'boolean' || v === 0 || v === 1 || text(v, BOOLEAN), 'true or false');
   return undefined;
+}
+
+/** valueCheck for one value: what it should have been, or undefined when it reads. */
+export function unreadableValue(value: unknown, dataType: string): string | undefined {
+  return valueCheck(dataType)?.(value);
 }
 
 const INTEGER_RANGE: Record<string, bigint> = {

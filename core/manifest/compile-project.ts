@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { CompileError, ConfigError, DependencyError, ErrorCollector, type SmeltError } from '../errors.js';
 import { Dag } from '../graph/dag.js';
-import { folderConfigFor, mergeConfig } from '../project/folder-config.js';
+import { folderConfigFor, folderParts, mergeConfig } from '../project/folder-config.js';
 import type { Project, ProjectSourceFile } from '../project/load-project.js';
 import type { ColumnProperties, ModelProperties, SourceProperties } from '../project/schemas.js';
 import type { YamlFile } from '../project/yaml-file.js';
@@ -320,11 +320,6 @@ function collectCandidates(project: Project, errors: ErrorCollector): Map<string
     }
     byName.set(candidate.name, candidate);
     byId.set(candidate.uniqueId, candidate);
-  };
-  const folderParts = (path: string, roots: readonly string[]): string[] => {
-    const root = roots.find((r) => path.startsWith(`${r.replace(/\/$/, '')}/`));
-    const rest = root ? path.slice(root.replace(/\/$/, '').length + 1) : path;
-    return rest.split('/').slice(0, -1);
   };
   for (const file of project.models) {
     const name = basename(file.path, '.sql');
@@ -704,8 +699,9 @@ function checkConfigTypes(candidate: Candidate): true {
     const value = config[key];
     if (value !== undefined && value !== null && typeof value !== 'string') throw new ConfigError(`${key} of ${candidate.name} must be a name, not ${JSON.stringify(value)}`, where, hint(key, key === 'materialized' ? 'table' : 'raw'));
   }
-  const tags = config.tags;
-  if (tags !== undefined && tags !== null && typeof tags !== 'string' && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) {
+  // Tags are always a list by now (mergeConfigKey): each must be a name.
+  const tags = (config.tags as unknown[] | undefined) ?? [];
+  if (!tags.every((t) => typeof t === 'string')) {
     throw new ConfigError(`tags of ${candidate.name} must be a name or a list of names, not ${JSON.stringify(tags)}`, where, hint('tags', '[nightly, finance]'));
   }
   return true;
@@ -732,7 +728,7 @@ function toNode(candidate: Candidate, relation: RelationName, targetSchema: stri
     ...raw,
     materialized: (raw.materialized ?? 'view') as Materialization,
     enabled: raw.enabled !== false,
-    tags: typeof raw.tags === 'string' ? [raw.tags] : ((raw.tags as string[] | undefined) ?? []),
+    tags: (raw.tags as string[] | undefined) ?? [],
   };
   void targetSchema;
   return {

@@ -3,7 +3,7 @@ import { ConfigError, DatabaseError, SmeltError } from '../errors.js';
 import type { CompiledNode } from '../manifest/types.js';
 import { lockedTransaction } from '../runner/write-lock.js';
 import { snapshotConfig, type SnapshotConfig } from '../snapshots/snapshot-config.js';
-import { firstBuild, keyProblems, planStep, stageSource, STAGED_UPDATED_AT, type SnapshotPlan } from '../snapshots/snapshot-sql.js';
+import { firstBuild, keyProblems, planStep, stageSource, type SnapshotPlan } from '../snapshots/snapshot-sql.js';
 import type { BuildContext, BuildOutcome, Materialization } from './materialization.js';
 import { tempIdentifier } from './temp-name.js';
 
@@ -56,7 +56,8 @@ export class SnapshotMaterialization implements Materialization {
           'A snapshot needs exactly one row per key: fix the query or the unique_key. The snapshot was left unchanged.',
         );
       }
-      const source = (await adapter.getColumns(connection, staging)).filter((c) => c.name !== STAGED_UPDATED_AT);
+      // The staged table holds the query's columns (read above) and smelt_updated_at.
+      const source = columns;
       const meta = new Set(Object.values(config.columns).map((c) => c.toLowerCase()));
       const target = (await adapter.getColumns(connection, node.relation)).map((c) => c.name).filter((c) => !meta.has(c.toLowerCase()));
       const { statements: step, insertIndex } = planStep(plan, staging, { source, target });

@@ -88,6 +88,13 @@ export function configFolderPaths(tree: Record<string, unknown>, projectName: st
   return paths;
 }
 
+/** The folders of a file below whichever of `roots` holds it (`models/gold/x.sql` -> [gold]). */
+export function folderParts(path: string, roots: readonly string[]): string[] {
+  const root = roots.find((r) => path.startsWith(`${r.replace(/\/$/, '')}/`));
+  const rest = root ? path.slice(root.replace(/\/$/, '').length + 1) : path;
+  return rest.split('/').slice(0, -1);
+}
+
 export function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown> | undefined): Record<string, unknown> {
   const merged = { ...base };
   for (const [key, value] of Object.entries(extra ?? {})) mergeConfigKey(merged, key, value);

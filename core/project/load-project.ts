@@ -8,7 +8,7 @@ import { PrecompiledTemplates } from '../template/template-precompile.js';
 import { templateCachePath } from '../template/template-cache.js';
 import { YamlCache } from './yaml-cache.js';
 import { YamlFile } from './yaml-file.js';
-import { configFolderPaths } from './folder-config.js';
+import { configFolderPaths, folderParts } from './folder-config.js';
 import { didYouMean } from '../util/suggest.js';
 
 export const PROJECT_FILE = 'project.yml';
@@ -131,18 +131,16 @@ export function loadProject(root: string): Project {
   const snapshots = read(discoverFiles(root, config['snapshot-paths'], ['.sql']));
   const seeds = discoverFiles(root, config['seed-paths'], ['.csv']);
   // dbt warns about config paths that apply to nothing: a misspelt folder (gld: for gold:)
-  // would otherwise leave its models on the defaults without a word.
-  // A path may also end in a resource's own name (`models: {gold: {fact_sales: {...}}}`), as in
-  // dbt: each file counts as its folders plus its name. Snapshots are not checked: their names
-  // are known only once their files are parsed.
+  // would otherwise leave its models on the defaults without a word. A path may also end in a
+  // resource's own name (`models: {gold: {fact_sales: {...}}}`), as in dbt: each file counts as
+  // its folders plus its name. Snapshots are not checked: their names are known only once their
+  // files are parsed.
   const sections = [
     { key: 'models', roots: modelPaths, files: models.map((f) => f.path) },
     { key: 'seeds', roots: config['seed-paths'], files: seeds },
-    { key: 'snapshots', roots: config['snapshot-paths'], files: snapshots.map((f) => f.path) },
   ] as const;
   for (const section of sections) {
-    if (section.key === 'snapshots') continue;
-    const folders = section.files.map((path) => [...folderOf(path, section.roots), basename(path).replace(/\.[^.]+$/, '')]);
+    const folders = section.files.map((path) => [...folderParts(path, section.roots), basename(path).replace(/\.[^.]+$/, '')]);
     const tree = (config as Record<string, unknown>)[section.key];
     if (!tree || typeof tree !== 'object') continue;
     for (const { folders: path, at } of configFolderPaths(tree as Record<string, unknown>, config.name)) {
@@ -155,12 +153,12 @@ export function loadProject(root: string): Project {
 
   // Docs blocks live in .md files under docs-paths, or, as dbt has it, under every resource path.
   const docsDirs = config['docs-paths'] ?? [...new Set([...modelPaths, ...config['seed-paths'], ...config['snapshot-paths'], ...config['macro-paths'], ...config['test-paths']])];
-  const docs: DocsBlock[] = [];
+  const docs = new Map<string, DocsBlock>();
   for (const path of discoverFiles(root, docsDirs, ['.md'])) {
     for (const block of docsBlocks(path, readFileSync(join(root, path), 'utf8'))) {
-      const twin = docs.find((d) => d.name === block.name);
+      const twin = docs.get(block.name);
       if (twin) collector.add(new ConfigError(`The docs block '${block.name}' is defined twice: in ${twin.path}:${twin.line} and here`, { file: path, line: block.line }, 'Give one of them another name.'));
-      else docs.push(block);
+      else docs.set(block.name, block);
     }
   }
 
@@ -175,7 +173,7 @@ export function loadProject(root: string): Project {
     tests,
     seeds,
     properties,
-    docs,
+    docs: [...docs.values()],
     warnings: collector.warnings,
   };
   if (precompiled) project.precompiled = precompiled;
@@ -183,13 +181,6 @@ export function loadProject(root: string): Project {
   if (collector.errors.length > 0) precompiled?.discard();
   collector.throwIfAny();
   return project;
-}
-
-/** The folders of a file below whichever of `roots` holds it (`models/gold/x.sql` -> [gold]). */
-function folderOf(path: string, roots: readonly string[]): string[] {
-  const root = roots.find((r) => path.startsWith(`${r.replace(/\/$/, '')}/`));
-  const rest = root ? path.slice(root.replace(/\/$/, '').length + 1) : path;
-  return rest.split('/').slice(0, -1);
 }
 
 /** The `{% docs name %}...{% enddocs %}` blocks of a Markdown file, each with its line. */

@@ -27,6 +27,7 @@ export interface PlannedChange {
  */
 export async function planChanges(manifest: Manifest, dag: Dag, candidates: readonly string[], state: RunState | undefined, adapter: Adapter, redact: (text: string) => string = (t) => t): Promise<PlannedChange[]> {
   const models = candidates.map((id) => manifest.nodes[id]).filter((n): n is CompiledNode => !!n && n.resourceType === 'model');
+  const modelIds = new Set(models.map((m) => m.uniqueId));
   const existing = await existingRelations(adapter, models);
   const changes = new Map<string, PlannedChange>();
   const widened: string[] = [];
@@ -48,7 +49,6 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
     }
     // A model that selects * from one that gained columns gains them too, but only when rebuilt
     // (a PostgreSQL view or a table keeps the columns it was built with); and so on down.
-    const selectedModels = new Set(models.map((m) => m.uniqueId));
     const hasStar = async (node: CompiledNode): Promise<boolean> => {
       const ast = await parser.parse(redact(node.compiledSql));
       return !ast || JSON.stringify(ast).includes('"class":"STAR"');
@@ -67,7 +67,7 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
       const parent = widened.shift()!;
       for (const child of dag.descendants(parent, 1)) {
         const node = manifest.nodes[child];
-        if (!node || !selectedModels.has(child) || changes.has(child)) continue;
+        if (!node || !modelIds.has(child) || changes.has(child)) continue;
         if (!(await hasStar(node))) continue;
         changes.set(child, { uniqueId: child, name: node.name, status: 'widened', kind: 'non-breaking', reason: `selects * from ${manifest.nodes[parent]?.name ?? parent}, which gained columns`, addsColumns: true });
         widened.push(child);
@@ -76,7 +76,6 @@ export async function planChanges(manifest: Manifest, dag: Dag, candidates: read
   } finally {
     await parser.close();
   }
-  const modelIds = new Set(models.map((m) => m.uniqueId));
   for (const [id, ancestor] of staleModels(manifest, dag, state)) {
     const node = manifest.nodes[id];
     // Stale outweighs a non-breaking change of its own: its rows are out of date either way.

@@ -51,11 +51,10 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       reporter.info(`Building ${describeCounts(reported)} on ${session.target.name} (${adapter.type}) with ${session.threads} thread${session.threads === 1 ? '' : 's'}`);
       const tests = nodes.filter((n) => n.resourceType === 'test');
       const buildable = nodes.filter((n) => n.resourceType !== 'test');
-      const selectedSeeds = buildable.filter((n) => n.resourceType === 'seed');
-      checkSeedConfigs(selectedSeeds);
+      const seeds = buildable.filter((n) => n.resourceType === 'seed');
+      checkSeedConfigs(seeds);
       await ensureSchemas(adapter, buildable);
       await prepareTests(session, adapter, tests, options);
-      const seeds = buildable.filter((n) => n.resourceType === 'seed');
       const history = new RunHistory(adapter, session.target.config.schema);
       if (seeds.length > 0) await withConnection(adapter, (connection) => history.ensure(connection));
       const runner = testRunner(session, adapter, redact, options);
@@ -69,7 +68,7 @@ export async function buildTask(session: Session, options: BuildOptions, reporte
       const nodeOptions = { session, adapter, nodes: [], reporter, fullRefresh: !!options.fullRefresh, failFast: !!options.failFast, redact, ...(lastState ? { lastState } : {}), notes };
       await runProjectHooks(session, adapter, 'on-run-start');
       // After on-run-start, which may create a type a seed uses (an extension, an enum).
-      await checkSeedTypes(adapter, selectedSeeds);
+      await checkSeedTypes(adapter, seeds);
       // The change logs of CDC sources the selected models read are loaded first (core/cdc).
       const ingested = await ingestSources(session, adapter, cdcSourcesOf(session, buildable), reporter, redact);
       let results = new Map<string, NodeResult[]>();
